@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from .navigation import navigation_for
+from .policy import actor_for
+
+
+def staff_context(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    actor = actor_for(user)
+    return {"actor": actor, "nav_items": navigation_for(actor, request.path)}

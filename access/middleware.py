@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+
+from .audit import write_denial
+from .context import audit_context
+
+
+def channel_of(path: str) -> str:
+    if path.startswith("/api/"):
+        return "api"
+    if path.startswith("/admin/"):
+        return "admin"
+    return "web"
+
+
+class AuditContextMiddleware:
+    """Tells the audit trail where a request comes from, and writes refusals.
+
+    A refusal (404 for a record outside scope) is raised inside the request's
+    transaction, which then rolls back; it is written here, after the view's
+    transaction has ended, so that the refusal is never lost with it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with audit_context(
+            channel=channel_of(request.path),
+            path=request.get_full_path(),
+            ip_address=request.META.get("REMOTE_ADDR") or None,
+            in_request=True,
+        ) as ctx:
+            response = self.get_response(request)
+            if ctx.pending_denials:
+                with transaction.atomic():
+                    for denial in ctx.pending_denials:
+                        write_denial(
+                            denial["actor"],
+                            record_type=denial["record_type"],
+                            record_id=denial["record_id"],
+                            reason=denial["reason"],
+                        )
+            return response

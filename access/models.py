@@ -1,0 +1,281 @@
+"""Agencies, the scheme's settings, staff memberships and the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from guardian.models import UserObjectPermissionBase
+
+
+class AgencyKind(models.TextChoices):
+    POLICE = "police", "Police"
+    PROBATION = "probation", "Probation"
+    PRISON = "prison", "Prison"
+    YOT = "yot", "Youth Offending Team"
+    LOCAL_AUTHORITY = "local_authority", "Local authority"
+    HOUSING = "housing", "Housing"
+    TREATMENT = "treatment", "Treatment / CJIT"
+    ETE = "ete", "Education, training and employment"
+    VOLUNTARY = "voluntary", "Voluntary sector"
+    HEALTH = "health", "Health"
+
+
+# Agencies whose staff work as partners (ACCESS.md "Partner"): scope follows referrals.
+PARTNER_AGENCY_KINDS = frozenset(
+    {
+        AgencyKind.LOCAL_AUTHORITY,
+        AgencyKind.HOUSING,
+        AgencyKind.TREATMENT,
+        AgencyKind.ETE,
+        AgencyKind.VOLUNTARY,
+        AgencyKind.HEALTH,
+    }
+)
+
+
+class Agency(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=AgencyKind.choices)
+    # The pathways a partner agency serves limit which needs it may record
+    # (ACCESS.md, "pathway needs and action plan").
+    pathways_served = models.ManyToManyField("pathways.Pathway", blank=True, related_name="+")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "agencies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Scheme(models.Model):
+    """The local scheme's configurable settings; one per deployment.
+
+    Defaults are the guidance values, each cited where it comes from.
+    """
+
+    name = models.CharField(max_length=200)
+    area = models.CharField(max_length=200)
+    # 003 §4.3: 15-20 PPOs in smaller areas, 60-100 in larger ones.
+    capacity_min = models.PositiveIntegerField(default=15)
+    capacity_max = models.PositiveIntegerField(default=20)
+    # 001 §3.2a: each PPO is conferenced every 3 (up to 6) months.
+    conference_interval_months = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(6)]
+    )
+    # 003 §6.2(1): no arrest and no intelligence report for 6 months.
+    no_arrest_review_months = models.PositiveSmallIntegerField(default=6)
+    # 003 §6.2(3): sentenced and likely in custody for over 2 years.
+    long_sentence_months = models.PositiveSmallIntegerField(default=24)
+    # 003 §6.2(3): re-selection review three months before release.
+    reselection_lead_months = models.PositiveSmallIntegerField(default=3)
+    # 003 §6.2(5): every PPO reviewed after two years on the scheme.
+    programme_review_months = models.PositiveSmallIntegerField(default=24)
+    # 003 §6.2(4): the list reviewed against all known offenders at least quarterly.
+    list_review_interval_months = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(3)]
+    )
+    # 001 §3.2b: four contacts a week.
+    contact_target_per_week = models.PositiveSmallIntegerField(default=4)
+    # 001 §3.2f: twice-weekly drug testing of licensees.
+    drug_test_target_per_week = models.PositiveSmallIntegerField(default=2)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.capacity_min > self.capacity_max:
+            raise ValidationError(
+                {"capacity_max": "Maximum capacity must not be below the minimum capacity."}
+            )
+
+    @classmethod
+    def current(cls) -> Scheme:
+        scheme = cls.objects.order_by("pk").first()
+        if scheme is None:
+            scheme = cls.objects.create(name="PPO scheme", area="Local area")
+        return scheme
+
+
+class Role(models.TextChoices):
+    PPO_MANAGER = "ppo_manager", "PPO manager"
+    KEY_WORKER = "key_worker", "Key worker / offender manager"
+    POLICE_OFFICER = "police_officer", "Police officer (OMU)"
+    PRISON_WORKER = "prison_worker", "Prison / CARAT worker"
+    YOT_WORKER = "yot_worker", "YOT worker"
+    PARTNER_WORKER = "partner_worker", "Partner agency worker"
+    STEERING_GROUP = "steering_group", "Steering group member"
+    ADMINISTRATOR = "administrator", "Administrator"
+
+
+# Which agencies a role can belong to. The steering group and administrators
+# come from any agency (DESIGN.md "People who use it").
+ROLE_AGENCY_KINDS: dict[str, frozenset[str]] = {
+    Role.PPO_MANAGER: frozenset({AgencyKind.PROBATION, AgencyKind.POLICE}),
+    Role.KEY_WORKER: frozenset({AgencyKind.PROBATION}),
+    Role.POLICE_OFFICER: frozenset({AgencyKind.POLICE}),
+    Role.PRISON_WORKER: frozenset({AgencyKind.PRISON}),
+    Role.YOT_WORKER: frozenset({AgencyKind.YOT}),
+    Role.PARTNER_WORKER: PARTNER_AGENCY_KINDS,
+    Role.STEERING_GROUP: frozenset(AgencyKind.values),
+    Role.ADMINISTRATOR: frozenset(AgencyKind.values),
+}
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def active_on(self, day: dt.date) -> MembershipQuerySet:
+        return self.filter(started_on__lte=day).filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gt=day)
+        )
+
+
+class Membership(models.Model):
+    """A person's role in an agency for a period. Access follows the active one."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    started_on = models.DateField(default=timezone.localdate)
+    # The first day on which the membership no longer applies.
+    ended_on = models.DateField(null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["user", "-started_on"]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()}, {self.agency}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.ended_on and self.ended_on <= self.started_on:
+            errors["ended_on"] = "The end date must be after the start date."
+        if self.agency_id and self.role:
+            allowed = ROLE_AGENCY_KINDS.get(self.role, frozenset())
+            if self.agency.kind not in allowed:
+                errors["role"] = (
+                    f"A {self.get_role_display()} cannot belong to a "
+                    f"{self.agency.get_kind_display()} agency."
+                )
+        if self.user_id and self.started_on:
+            overlapping = Membership.objects.filter(user_id=self.user_id).exclude(pk=self.pk)
+            overlapping = overlapping.filter(
+                Q(ended_on__isnull=True) | Q(ended_on__gt=self.started_on)
+            )
+            if self.ended_on:
+                overlapping = overlapping.filter(started_on__lt=self.ended_on)
+            if overlapping.exists():
+                errors["started_on"] = (
+                    "This person already has a membership for part of this period; "
+                    "end it first. A person holds one role at a time."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", "Viewed a record"
+    LIST = "list", "Listed or searched records"
+    EXPORT = "export", "Exported records"
+    DISCLOSE = "disclose", "Disclosed records"
+    CREATE = "create", "Created a record"
+    UPDATE = "update", "Updated a record"
+    DELETE = "delete", "Deleted a record"
+    SIGN_IN = "sign_in", "Signed in"
+    SIGN_IN_FAILED = "sign_in_failed", "Failed to sign in"
+    SIGN_OUT = "sign_out", "Signed out"
+    DENIED = "denied", "Was refused access"
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AuditTrailIsAppendOnly("Audit events cannot be changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditTrailIsAppendOnly("Audit events cannot be deleted.")
+
+
+class AuditTrailIsAppendOnly(Exception):
+    pass
+
+
+class AuditEvent(models.Model):
+    """One append-only line of the DPA 2018 s.62 log.
+
+    Consultation, alteration, disclosure and sign-in: when, who, which agency,
+    what, which records, from where and, for a disclosure, to whom. Copies of
+    the person's name and agency are kept so the log still reads after a
+    membership ends.
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
+    )
+    username = models.CharField(max_length=150, blank=True)
+    agency_name = models.CharField(max_length=200, blank=True)
+    role = models.CharField(max_length=20, blank=True)
+    action = models.CharField(max_length=20, choices=AuditAction.choices, db_index=True)
+    record_type = models.CharField(max_length=100, blank=True)
+    record_ids = models.JSONField(default=list, blank=True)
+    # The people whose data was touched, as ",12,40,", so "who looked at this person?"
+    # is one substring match on every database (SQLite has no JSON containment).
+    offender_refs = models.TextField(blank=True)
+    channel = models.CharField(max_length=20, blank=True)  # web, api, admin, command, task
+    path = models.CharField(max_length=500, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    recipient = models.CharField(max_length=200, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        permissions = [("read_audit_log", "Can read the audit log")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or 'anonymous'} {self.action}"
+
+    @property
+    def offender_ids(self) -> list[int]:
+        return [int(part) for part in self.offender_refs.split(",") if part]
+
+    @staticmethod
+    def refs_for(ids: list[int]) -> str:
+        return f",{','.join(str(i) for i in ids)}," if ids else ""
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise AuditTrailIsAppendOnly("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditTrailIsAppendOnly("Audit events cannot be deleted.")
+
+
+class OffenderUserObjectPermission(UserObjectPermissionBase):
+    """An explicit one-off grant of one person's record to one user (django-guardian).
+
+    Attribute rules (age, referral, custody) live in access.policy; this is only for
+    the exception a PPO manager makes by hand, and it grants reading, never writing.
+    """
+
+    content_object = models.ForeignKey("offenders.Offender", on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = "explicit grant of a person's record"

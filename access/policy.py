@@ -1,0 +1,435 @@
+"""The access policy: ACCESS.md in code, in one place.
+
+Two questions, each answered once:
+
+* **Which people** may this actor see (or change) today? `people_q()` builds a
+  `Q` over `Offender` (or over any model that points at one, via `prefix`).
+  Lists, searches, exports, reports and the API filter with it; the check on
+  one person (`can_see_person`) runs the *same* `Q` against that one row, so the
+  two answers cannot disagree.
+* **What of a person** may they see or change? `grant()` reads the table below
+  (ACCESS.md "What they see of a person in scope") and `records_q()` turns a
+  grant into a filter for a kind of record.
+
+Deny by default: a role, record kind or field not granted here is refused.
+Facts that decide access (age, open referral, custody, membership) are read
+from the database on every call: nothing is cached across requests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from .models import AgencyKind, Membership, Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from .models import Agency
+
+# ACCESS.md "Who is in scope": prison staff keep a released person for 3 months,
+# partners keep a person for 3 months after the referral closes (read only).
+PRISON_RELEASE_GRACE_MONTHS = 3
+PARTNER_CLOSED_REFERRAL_GRACE_MONTHS = 3
+
+
+class RecordKind(enum.StrEnum):
+    IDENTITY = "identity"
+    OFFENDING = "offending"
+    INTELLIGENCE = "intelligence"
+    CUSTODY = "custody"
+    CONTACTS = "contacts"
+    DRUG_TESTS = "drug_tests"
+    PATHWAYS = "pathways"
+    CONFERENCES = "conferences"
+    SELECTION = "selection"
+    AUDIT_LOG = "audit_log"
+
+
+class Read(enum.IntEnum):
+    NONE = 0
+    COUNT = 1  # counts only, e.g. "3 intelligence reports since last conference"
+    FULL = 2
+
+
+class Write(enum.IntEnum):
+    NONE = 0
+    OWN_AGENCY = 1  # records their own agency made or owns
+    ALL = 2
+
+
+class Rows(enum.StrEnum):
+    """Which rows of a kind a reader sees, within the people in scope."""
+
+    ALL = "all"
+    OWN_AGENCY = "own_agency"  # records made by their own agency
+    ATTENDED = "attended"  # conferences their agency attended
+
+
+@dataclass(frozen=True)
+class Grant:
+    read: Read = Read.NONE
+    write: Write = Write.NONE
+    rows: Rows = Rows.ALL
+    # None = every field; otherwise only these (field-level rule, ACCESS.md).
+    fields: frozenset[str] | None = None
+    # The grant holds only for agencies of these kinds (e.g. drug tests: treatment only).
+    agency_kinds: frozenset[str] | None = None
+    # Partner needs may be written only on the pathways their agency serves.
+    served_pathways_only: bool = False
+
+    @property
+    def can_read(self) -> bool:
+        return self.read == Read.FULL
+
+    @property
+    def can_count(self) -> bool:
+        return self.read >= Read.COUNT
+
+
+NOTHING = Grant()
+R = Grant(read=Read.FULL)
+RW = Grant(read=Read.FULL, write=Write.ALL)
+C = Grant(read=Read.COUNT)
+
+PARTNER_IDENTITY_FIELDS = frozenset(
+    {"id", "first_name", "last_name", "full_name", "date_of_birth", "address", "phone"}
+)
+PARTNER_CUSTODY_FIELDS = frozenset({"id", "in_custody", "expected_release_on", "released_on"})
+
+K = RecordKind
+
+# ACCESS.md, "What they see of a person in scope" — one row per record kind.
+TABLE: dict[str, dict[RecordKind, Grant]] = {
+    Role.PPO_MANAGER: {
+        K.IDENTITY: RW,
+        K.OFFENDING: RW,
+        K.INTELLIGENCE: RW,
+        K.CUSTODY: RW,
+        K.CONTACTS: RW,
+        K.DRUG_TESTS: RW,
+        K.PATHWAYS: RW,
+        K.CONFERENCES: RW,
+        K.SELECTION: RW,
+        K.AUDIT_LOG: R,
+    },
+    Role.KEY_WORKER: {
+        K.IDENTITY: R,
+        K.OFFENDING: R,
+        K.INTELLIGENCE: C,
+        K.CUSTODY: RW,
+        K.CONTACTS: RW,
+        K.DRUG_TESTS: RW,
+        K.PATHWAYS: RW,
+        K.CONFERENCES: R,
+        K.SELECTION: R,
+    },
+    Role.POLICE_OFFICER: {
+        K.IDENTITY: RW,
+        K.OFFENDING: RW,
+        K.INTELLIGENCE: RW,
+        K.CUSTODY: R,
+        K.CONTACTS: RW,
+        K.DRUG_TESTS: R,
+        K.PATHWAYS: R,
+        K.CONFERENCES: R,
+        K.SELECTION: R,
+    },
+    Role.PRISON_WORKER: {
+        K.IDENTITY: R,
+        K.OFFENDING: R,
+        K.CUSTODY: RW,
+        K.CONTACTS: Grant(read=Read.FULL, write=Write.OWN_AGENCY, rows=Rows.OWN_AGENCY),
+        K.DRUG_TESTS: RW,
+        K.PATHWAYS: R,
+        K.CONFERENCES: Grant(read=Read.FULL, rows=Rows.ATTENDED),
+    },
+    Role.YOT_WORKER: {
+        K.IDENTITY: RW,
+        K.OFFENDING: RW,
+        K.INTELLIGENCE: C,
+        K.CUSTODY: RW,
+        K.CONTACTS: RW,
+        K.DRUG_TESTS: RW,
+        K.PATHWAYS: RW,
+        K.CONFERENCES: R,
+        K.SELECTION: R,
+    },
+    Role.PARTNER_WORKER: {
+        K.IDENTITY: Grant(read=Read.FULL, fields=PARTNER_IDENTITY_FIELDS),
+        K.OFFENDING: C,
+        K.CUSTODY: Grant(read=Read.FULL, fields=PARTNER_CUSTODY_FIELDS),
+        K.CONTACTS: Grant(read=Read.FULL, write=Write.OWN_AGENCY, rows=Rows.OWN_AGENCY),
+        K.DRUG_TESTS: Grant(read=Read.FULL, agency_kinds=frozenset({AgencyKind.TREATMENT})),
+        K.PATHWAYS: Grant(read=Read.FULL, write=Write.OWN_AGENCY, served_pathways_only=True),
+        K.CONFERENCES: Grant(read=Read.FULL, rows=Rows.ATTENDED),
+    },
+    # Aggregates only: no row that names a person (reports suppress counts under 5).
+    Role.STEERING_GROUP: {},
+    # Manages users, agencies and reference data; reads the audit log; no casework.
+    Role.ADMINISTRATOR: {K.AUDIT_LOG: R},
+}
+
+
+class Scope(enum.StrEnum):
+    """ACCESS.md "Who is in scope", one value per row."""
+
+    EVERYONE = "everyone"
+    SCHEME = "scheme"  # current and former PPOs and DYOs
+    PRISON = "prison"
+    YOUTH = "youth"
+    REFERRED = "referred"
+    NOBODY = "nobody"
+
+
+ROLE_SCOPE: dict[str, Scope] = {
+    Role.PPO_MANAGER: Scope.EVERYONE,
+    Role.POLICE_OFFICER: Scope.EVERYONE,
+    Role.KEY_WORKER: Scope.SCHEME,
+    Role.PRISON_WORKER: Scope.PRISON,
+    Role.YOT_WORKER: Scope.YOUTH,
+    Role.PARTNER_WORKER: Scope.REFERRED,
+    Role.STEERING_GROUP: Scope.NOBODY,
+    Role.ADMINISTRATOR: Scope.NOBODY,
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, in which role, for which agency, on which day."""
+
+    user: Any
+    membership: Membership | None
+    as_of: dt.date = field(default_factory=timezone.localdate)
+
+    @property
+    def role(self) -> str | None:
+        return self.membership.role if self.membership else None
+
+    @property
+    def agency(self) -> Agency | None:
+        return self.membership.agency if self.membership else None
+
+    @property
+    def agency_id(self) -> int | None:
+        return self.membership.agency_id if self.membership else None
+
+    @property
+    def scope(self) -> Scope:
+        return ROLE_SCOPE.get(self.role or "", Scope.NOBODY)
+
+    def grant(self, kind: RecordKind) -> Grant:
+        return grant(self, kind)
+
+
+def actor_for(user: AbstractBaseUser | AnonymousUser | None, as_of: dt.date | None = None) -> Actor:
+    """The actor for a user today: their one active membership, read fresh from the database."""
+    as_of = as_of or timezone.localdate()
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Actor(user=None, membership=None, as_of=as_of)
+    membership = (
+        Membership.objects.active_on(as_of)
+        .filter(user=user, agency__active=True)
+        .select_related("agency")
+        .first()
+    )
+    return Actor(user=user, membership=membership, as_of=as_of)
+
+
+def as_actor(who: Actor | Any, as_of: dt.date | None = None) -> Actor:
+    if isinstance(who, Actor):
+        return who if as_of is None or as_of == who.as_of else actor_for(who.user, as_of)
+    return actor_for(who, as_of)
+
+
+def grant(actor: Actor, kind: RecordKind) -> Grant:
+    if actor.membership is None:
+        return NOTHING
+    found = TABLE.get(actor.role or "", {}).get(kind, NOTHING)
+    if found.agency_kinds is not None and (
+        actor.agency is None or actor.agency.kind not in found.agency_kinds
+    ):
+        return NOTHING
+    return found
+
+
+# --- Which people -----------------------------------------------------------------------
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day of the month `months` earlier (clamped to that month's last day)."""
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    for candidate_day in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, candidate_day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _none(prefix: str) -> Q:
+    return Q(**{f"{prefix}pk__in": []})
+
+
+def people_q(actor: Actor, *, write: bool = False, prefix: str = "") -> Q:
+    """The people this actor may see (or, with write=True, change), as a filter.
+
+    `prefix` applies the filter through a relation, e.g. "offender__" on Contact.
+    """
+    from offenders.models import CustodyEpisode, ProgrammeEpisode, ProgrammeKind, years_before
+    from pathways.models import Referral
+
+    from .models import OffenderUserObjectPermission
+
+    as_of = actor.as_of
+    ref = OuterRef(f"{prefix}pk")
+    scope = actor.scope
+
+    if scope is Scope.EVERYONE:
+        rule = Q()
+    elif scope is Scope.SCHEME:
+        # Current and former PPOs and DYOs of the scheme.
+        rule = Q(Exists(ProgrammeEpisode.objects.filter(offender=ref, selected_on__lte=as_of)))
+    elif scope is Scope.PRISON:
+        # PPOs and former PPOs with an open custody episode in this establishment,
+        # or released from it in the last 3 months.
+        since = months_before(as_of, PRISON_RELEASE_GRACE_MONTHS)
+        in_establishment = CustodyEpisode.objects.filter(
+            offender=ref, establishment_id=actor.agency_id, started_on__lte=as_of
+        ).filter(Q(released_on__isnull=True) | Q(released_on__gt=since))
+        was_ppo = ProgrammeEpisode.objects.filter(
+            offender=ref, kind=ProgrammeKind.PPO, selected_on__lte=as_of
+        )
+        rule = Q(Exists(in_establishment)) & Q(Exists(was_ppo))
+    elif scope is Scope.YOUTH:
+        # Under 18 today, and DYOs of any age until their exit review closes (003 §7.5).
+        open_dyo = ProgrammeEpisode.objects.filter(offender=ref, kind=ProgrammeKind.DYO).open_on(
+            as_of
+        )
+        rule = Q(**{f"{prefix}date_of_birth__gt": years_before(as_of, 18)}) | Q(Exists(open_dyo))
+    elif scope is Scope.REFERRED:
+        referrals = Referral.objects.filter(offender=ref, agency_id=actor.agency_id)
+        if write:
+            referrals = referrals.open_on(as_of)
+        else:
+            since = months_before(as_of, PARTNER_CLOSED_REFERRAL_GRACE_MONTHS)
+            referrals = referrals.filter(opened_on__lte=as_of).filter(
+                Q(closed_on__isnull=True) | Q(closed_on__gt=since)
+            )
+        rule = Q(Exists(referrals))
+    else:
+        return _none(prefix)
+
+    if not write and actor.user is not None and scope is not Scope.NOBODY:
+        # Explicit one-off grants of a person to a user (django-guardian), read only.
+        explicit = OffenderUserObjectPermission.objects.filter(
+            content_object=ref, user=actor.user, permission__codename="view_offender"
+        )
+        rule |= Q(Exists(explicit))
+    return rule
+
+
+def people(actor: Actor, *, write: bool = False) -> Any:
+    """All `Offender` rows the actor may see (or change)."""
+    from offenders.models import Offender
+
+    return Offender.objects.filter(people_q(actor, write=write))
+
+
+def can_see_person(actor: Actor, offender_id: int) -> bool:
+    """The single-object form of people_q: the same rule, run against one row."""
+    from offenders.models import Offender
+
+    return Offender.objects.filter(pk=offender_id).filter(people_q(actor)).exists()
+
+
+def can_change_person(actor: Actor, offender_id: int) -> bool:
+    from offenders.models import Offender
+
+    return Offender.objects.filter(pk=offender_id).filter(people_q(actor, write=True)).exists()
+
+
+# --- What of a person -------------------------------------------------------------------
+
+# The field on each record model that says which agency made or owns the record.
+AGENCY_FIELD = {
+    "offenders.contact": "agency",
+    "offenders.drugtest": "agency",
+    "offenders.offendingevent": "source_agency",
+    "offenders.custodyepisode": "establishment",
+    "pathways.referral": "agency",
+}
+
+
+def kind_of_event(event_kind: str) -> RecordKind:
+    from offenders.models import EventKind
+
+    return K.INTELLIGENCE if event_kind == EventKind.INTELLIGENCE else K.OFFENDING
+
+
+def records_q(actor: Actor, kind: RecordKind, model_label: str, *, count_only: bool = False) -> Q:
+    """Rows of a record kind the actor may read (or, with count_only, count)."""
+    g = grant(actor, kind)
+    allowed = g.can_count if count_only else g.can_read
+    if not allowed:
+        return Q(pk__in=[])
+    rule = people_q(actor, prefix="offender__")
+    if g.rows is Rows.OWN_AGENCY:
+        rule &= Q(**{f"{AGENCY_FIELD[model_label]}_id": actor.agency_id})
+    return rule
+
+
+def offending_events_q(actor: Actor, *, count_only: bool = False) -> Q:
+    """Offending events and intelligence reports are different record kinds in ACCESS.md."""
+    from offenders.models import EventKind
+
+    label = "offenders.offendingevent"
+    return (
+        records_q(actor, K.OFFENDING, label, count_only=count_only)
+        & ~Q(kind=EventKind.INTELLIGENCE)
+    ) | (
+        records_q(actor, K.INTELLIGENCE, label, count_only=count_only)
+        & Q(kind=EventKind.INTELLIGENCE)
+    )
+
+
+def visible_fields(actor: Actor, kind: RecordKind) -> frozenset[str] | None:
+    """None means every field; a set means only those (and nothing if empty)."""
+    g = grant(actor, kind)
+    if not g.can_read:
+        return frozenset()
+    return g.fields
+
+
+def can_write(
+    actor: Actor,
+    kind: RecordKind,
+    offender_id: int,
+    *,
+    record_agency_id: int | None = None,
+    pathway_id: int | None = None,
+) -> bool:
+    """May the actor create or change a record of this kind for this person?"""
+    g = grant(actor, kind)
+    if g.write is Write.NONE:
+        return False
+    if g.write is Write.OWN_AGENCY and record_agency_id != actor.agency_id:
+        return False
+    if g.served_pathways_only and pathway_id is not None:
+        agency = actor.agency
+        if agency is None or not agency.pathways_served.filter(pk=pathway_id).exists():
+            return False
+    return can_change_person(actor, offender_id)
+
+
+def can_read_audit_log(actor: Actor) -> bool:
+    return grant(actor, K.AUDIT_LOG).can_read

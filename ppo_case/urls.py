@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from access import views as access_views
+
+admin.site.site_header = "PPO Case administration"
+admin.site.site_title = "PPO Case administration"
+
+urlpatterns = [
+    path("", access_views.home, name="home"),
+    path(
+        "sign-in/",
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("audit/", access_views.audit_log, name="audit-log"),
+    path("people/", include("offenders.urls")),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+handler403 = "access.views.permission_denied"
+handler404 = "access.views.page_not_found"
+handler500 = "access.views.server_error"

@@ -1,0 +1,177 @@
+"""factory_boy factories: invented people only (Faker, en_GB)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from access.models import Agency, AgencyKind, Membership, Role
+from offenders.identifiers import format_pnc
+from offenders.models import (
+    Contact,
+    CustodyEpisode,
+    CustodyKind,
+    DrugTest,
+    DrugTestResult,
+    EventKind,
+    OffenceCategory,
+    Offender,
+    OffendingEvent,
+    ProgrammeEpisode,
+    ProgrammeKind,
+)
+from pathways.models import Pathway, Referral
+
+factory.Faker._DEFAULT_LOCALE = "en_GB"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = factory.django.Password("correct-horse-battery")
+
+
+class AgencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agency
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Agency {n}")
+    kind = AgencyKind.PROBATION
+
+
+ROLE_DEFAULT_AGENCY = {
+    Role.PPO_MANAGER: AgencyKind.PROBATION,
+    Role.KEY_WORKER: AgencyKind.PROBATION,
+    Role.POLICE_OFFICER: AgencyKind.POLICE,
+    Role.PRISON_WORKER: AgencyKind.PRISON,
+    Role.YOT_WORKER: AgencyKind.YOT,
+    Role.PARTNER_WORKER: AgencyKind.TREATMENT,
+    Role.STEERING_GROUP: AgencyKind.LOCAL_AUTHORITY,
+    Role.ADMINISTRATOR: AgencyKind.LOCAL_AUTHORITY,
+}
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    role = Role.KEY_WORKER
+    agency = factory.LazyAttribute(
+        lambda o: AgencyFactory(
+            name=f"{ROLE_DEFAULT_AGENCY[o.role].label} agency",
+            kind=ROLE_DEFAULT_AGENCY[o.role],
+        )
+    )
+    started_on = dt.date(2020, 1, 1)
+
+
+def staff(role: str, agency: Agency | None = None, **user_fields: object) -> object:
+    """A user holding `role` (in `agency`, or a default agency of the right kind)."""
+    user = UserFactory(**user_fields)
+    kwargs = {"user": user, "role": role}
+    if agency is not None:
+        kwargs["agency"] = agency
+    MembershipFactory(**kwargs)
+    return user
+
+
+class OffenderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Offender
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    date_of_birth = factory.Faker("date_of_birth", minimum_age=19, maximum_age=50)
+    pnc_id = factory.Sequence(lambda n: format_pnc(2001 + n % 20, 10000 + n))
+
+
+class ProgrammeEpisodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProgrammeEpisode
+
+    offender = factory.SubFactory(OffenderFactory)
+    kind = ProgrammeKind.PPO
+    selected_on = dt.date(2024, 1, 1)
+
+
+class OffenceCategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OffenceCategory
+        django_get_or_create = ("name",)
+
+    name = "Shoplifting"
+    harm_weight = 1
+
+
+class OffendingEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OffendingEvent
+
+    offender = factory.SubFactory(OffenderFactory)
+    kind = EventKind.ARREST
+    category = factory.LazyFunction(lambda: OffenceCategory.objects.get(name="Shoplifting"))
+    occurred_on = dt.date(2025, 6, 1)
+    recorded_on = factory.LazyAttribute(lambda o: o.occurred_on)
+    source_agency = factory.LazyFunction(
+        lambda: AgencyFactory(name="Police agency", kind=AgencyKind.POLICE)
+    )
+    source_reference = factory.Sequence(lambda n: f"REF{n:06d}")
+
+
+class CustodyEpisodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustodyEpisode
+
+    offender = factory.SubFactory(OffenderFactory)
+    kind = CustodyKind.SENTENCE
+    establishment = factory.LazyFunction(
+        lambda: AgencyFactory(name="Prison agency", kind=AgencyKind.PRISON)
+    )
+    started_on = dt.date(2025, 1, 1)
+    sentence_length_months = 18
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    offender = factory.SubFactory(OffenderFactory)
+    worker = factory.SubFactory(UserFactory)
+    agency = factory.LazyFunction(
+        lambda: AgencyFactory(name="Probation agency", kind=AgencyKind.PROBATION)
+    )
+    occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
+
+
+class DrugTestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DrugTest
+
+    offender = factory.SubFactory(OffenderFactory)
+    tested_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
+    agency = factory.LazyFunction(
+        lambda: AgencyFactory(name="Probation agency", kind=AgencyKind.PROBATION)
+    )
+    result = DrugTestResult.NEGATIVE
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Referral
+
+    offender = factory.SubFactory(OffenderFactory)
+    agency = factory.LazyFunction(
+        lambda: AgencyFactory(name="Treatment / CJIT agency", kind=AgencyKind.TREATMENT)
+    )
+    pathway = factory.LazyFunction(lambda: Pathway.objects.get(code="drugs_alcohol"))
+    opened_on = dt.date(2025, 1, 1)
