@@ -33,7 +33,15 @@ class MembershipAdmin(admin.ModelAdmin):
 class AuditEventAdmin(admin.ModelAdmin):
     """Read only for those the policy lets read the log; reading it is audited."""
 
-    list_display = ["at", "username", "agency_name", "action", "record_type", "channel", "ip_address"]
+    list_display = [
+        "at",
+        "username",
+        "agency_name",
+        "action",
+        "record_type",
+        "channel",
+        "ip_address",
+    ]
     list_filter = ["action", "channel", "role"]
     search_fields = ["username", "agency_name", "record_type", "offender_refs"]
     date_hierarchy = "at"
@@ -65,7 +73,9 @@ class AuditEventAdmin(admin.ModelAdmin):
             )
         return response
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
         if str(object_id).isdigit():
             audit.record(
                 actor_for(request.user),

@@ -56,7 +56,11 @@ class PolicyScopedAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         response = super().changelist_view(request, extra_context)
-        cl = getattr(response, "context_data", {}).get("cl") if hasattr(response, "context_data") else None
+        cl = (
+            getattr(response, "context_data", {}).get("cl")
+            if hasattr(response, "context_data")
+            else None
+        )
         if cl is not None:
             rows = list(cl.result_list)
             audit.record(
@@ -94,7 +98,9 @@ class PolicyScopedAdmin(admin.ModelAdmin):
         )
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        audit.altered(self._actor(request), AuditAction.DELETE, obj, offender_id=self._offender_id(obj))
+        audit.altered(
+            self._actor(request), AuditAction.DELETE, obj, offender_id=self._offender_id(obj)
+        )
         super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:

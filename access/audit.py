@@ -53,9 +53,11 @@ def record(
 def consulted(actor: Actor, record_type: str, records: Iterable[Any], **detail: Any) -> AuditEvent:
     """A list, search or export returned these records to the actor."""
     records = list(records)
-    offenders = records if record_type == "offenders.offender" else [
-        getattr(r, "offender_id", None) for r in records if getattr(r, "offender_id", None)
-    ]
+    offenders = (
+        records
+        if record_type == "offenders.offender"
+        else [getattr(r, "offender_id", None) for r in records if getattr(r, "offender_id", None)]
+    )
     return record(
         actor,
         AuditAction.LIST,
@@ -87,8 +89,8 @@ def altered(
 ) -> AuditEvent:
     label = instance._meta.label_lower
     if offender_id is None:
-        offender_id = instance.pk if label == "offenders.offender" else getattr(
-            instance, "offender_id", None
+        offender_id = (
+            instance.pk if label == "offenders.offender" else getattr(instance, "offender_id", None)
         )
     return record(
         actor,

@@ -251,6 +251,14 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or 'anonymous'} {self.action}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise AuditTrailIsAppendOnly("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditTrailIsAppendOnly("Audit events cannot be deleted.")
+
     @property
     def offender_ids(self) -> list[int]:
         return [int(part) for part in self.offender_refs.split(",") if part]
@@ -259,13 +267,6 @@ class AuditEvent(models.Model):
     def refs_for(ids: list[int]) -> str:
         return f",{','.join(str(i) for i in ids)}," if ids else ""
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise AuditTrailIsAppendOnly("Audit events cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AuditTrailIsAppendOnly("Audit events cannot be deleted.")
 
 
 class OffenderUserObjectPermission(UserObjectPermissionBase):

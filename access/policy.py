@@ -295,8 +295,8 @@ def people_q(actor: Actor, *, write: bool = False, prefix: str = "") -> Q:
     scope = actor.scope
 
     if scope is Scope.EVERYONE:
-        rule = Q()
-    elif scope is Scope.SCHEME:
+        return Q()
+    if scope is Scope.SCHEME:
         # Current and former PPOs and DYOs of the scheme.
         rule = Q(Exists(ProgrammeEpisode.objects.filter(offender=ref, selected_on__lte=as_of)))
     elif scope is Scope.PRISON:

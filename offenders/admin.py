@@ -43,7 +43,14 @@ class ProgrammeEpisodeAdmin(PolicyScopedAdmin):
 @admin.register(OffendingEvent)
 class OffendingEventAdmin(PolicyScopedAdmin):
     record_kind = RecordKind.OFFENDING
-    list_display = ["offender", "kind", "category", "occurred_on", "source_agency", "source_reference"]
+    list_display = [
+        "offender",
+        "kind",
+        "category",
+        "occurred_on",
+        "source_agency",
+        "source_reference",
+    ]
     list_filter = ["kind", "category", "source_agency"]
     search_fields = ["source_reference", "offender__last_name", "offender__pnc_id"]
     raw_id_fields = ["offender", "recorded_by"]
@@ -60,7 +67,14 @@ class OffendingEventAdmin(PolicyScopedAdmin):
 @admin.register(CustodyEpisode)
 class CustodyEpisodeAdmin(PolicyScopedAdmin):
     record_kind = RecordKind.CUSTODY
-    list_display = ["offender", "kind", "establishment", "started_on", "expected_release_on", "released_on"]
+    list_display = [
+        "offender",
+        "kind",
+        "establishment",
+        "started_on",
+        "expected_release_on",
+        "released_on",
+    ]
     list_filter = ["kind", "establishment"]
     search_fields = ["offender__last_name", "offender__pnc_id"]
     raw_id_fields = ["offender"]

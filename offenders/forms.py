@@ -22,7 +22,9 @@ class OffenderForm(forms.ModelForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        staff = get_user_model().objects.filter(is_active=True, memberships__isnull=False).distinct()
+        staff = (
+            get_user_model().objects.filter(is_active=True, memberships__isnull=False).distinct()
+        )
         for name in ("key_worker", "offender_manager", "police_officer"):
             self.fields[name].queryset = staff.order_by("last_name", "first_name")
             self.fields[name].label_from_instance = lambda u: u.get_full_name() or u.username

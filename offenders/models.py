@@ -242,7 +242,10 @@ class ProgrammeKind(models.TextChoices):
 
 class DeselectionReason(models.TextChoices):
     # The six criteria of 003 §6.2.
-    STOPPED_OFFENDING = "stopped_offending", "Stopped offending (6 months without arrest or intelligence)"
+    STOPPED_OFFENDING = (
+        "stopped_offending",
+        "Stopped offending (6 months without arrest or intelligence)",
+    )
     MOVED_AREA = "moved_area", "Moved to another area"
     LONG_CUSTODY = "long_custody", "Significant custodial sentence (over 2 years)"
     LIST_REVIEW = "list_review", "Replaced at the regular review of the list"
@@ -304,11 +307,15 @@ class ProgrammeEpisode(models.Model):
             others = ProgrammeEpisode.objects.filter(
                 offender_id=self.offender_id, kind=self.kind
             ).exclude(pk=self.pk)
-            others = others.filter(Q(deselected_on__isnull=True) | Q(deselected_on__gt=self.selected_on))
+            others = others.filter(
+                Q(deselected_on__isnull=True) | Q(deselected_on__gt=self.selected_on)
+            )
             if self.deselected_on:
                 others = others.filter(selected_on__lt=self.deselected_on)
             if others.exists():
-                errors["selected_on"] = "This person is already on the scheme for part of this period"
+                errors["selected_on"] = (
+                    "This person is already on the scheme for part of this period"
+                )
         if errors:
             raise ValidationError(errors)
 
@@ -361,10 +368,15 @@ class OffendingEvent(models.Model):
             errors["recorded_on"] = "The date recorded cannot be in the future"
         if self.occurred_on and self.recorded_on and self.recorded_on < self.occurred_on:
             errors["recorded_on"] = "The date recorded cannot be before the date it happened"
-        if self.kind != EventKind.INTELLIGENCE and self.kind not in (
-            EventKind.BREACH,
-            EventKind.RECALL,
-        ) and not self.category_id:
+        if (
+            self.kind != EventKind.INTELLIGENCE
+            and self.kind
+            not in (
+                EventKind.BREACH,
+                EventKind.RECALL,
+            )
+            and not self.category_id
+        ):
             errors["category"] = "Choose the offence category"
         if errors:
             raise ValidationError(errors)
@@ -427,7 +439,11 @@ class CustodyEpisode(models.Model):
                 errors["released_on"] = "Release cannot be before the start of custody"
             elif self.released_on > today:
                 errors["released_on"] = "The release date cannot be in the future"
-        if self.started_on and self.expected_release_on and self.expected_release_on < self.started_on:
+        if (
+            self.started_on
+            and self.expected_release_on
+            and self.expected_release_on < self.started_on
+        ):
             errors["expected_release_on"] = "Expected release cannot be before the start of custody"
         if self.offender_id and self.started_on and not errors:
             overlapping = CustodyEpisode.objects.filter(offender_id=self.offender_id).exclude(

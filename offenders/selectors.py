@@ -67,7 +67,9 @@ def offender_page(
     return page
 
 
-def offender_get(*, user: Any, pk: Any, as_of: dt.date | None = None, write: bool = False) -> Offender:
+def offender_get(
+    *, user: Any, pk: Any, as_of: dt.date | None = None, write: bool = False
+) -> Offender:
     """One person, if the user may see (or change) them; otherwise 404, and the refusal audited."""
     actor = as_actor(user, as_of)
     try:
@@ -116,7 +118,10 @@ def offender_profile(*, user: Any, pk: Any, as_of: dt.date | None = None) -> Pro
     events = OffendingEvent.objects.filter(offender=offender).select_related(
         "category", "source_agency"
     )
-    if grant(actor, RecordKind.OFFENDING).can_read or grant(actor, RecordKind.INTELLIGENCE).can_read:
+    if (
+        grant(actor, RecordKind.OFFENDING).can_read
+        or grant(actor, RecordKind.INTELLIGENCE).can_read
+    ):
         profile.events = list(events.filter(offending_events_q(actor)))
         shown.append("events")
     counted = events.filter(offending_events_q(actor, count_only=True)).exclude(
@@ -149,7 +154,6 @@ def offender_profile(*, user: Any, pk: Any, as_of: dt.date | None = None) -> Pro
     profile.shows = {str(k): True for k in shown}
     audit.viewed(actor, offender, shown=[str(k) for k in shown])
     return profile
-
 
 
 def caseload(*, user: Any, as_of: dt.date | None = None) -> list[Offender]:

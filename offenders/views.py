@@ -27,7 +27,9 @@ def _apply_errors(form: OffenderForm | CustodyEpisodeForm, error: Exception) -> 
 @login_required
 def offender_list_view(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "")
-    page = selectors.offender_page(user=request.user, search=search, page_number=request.GET.get("page"))
+    page = selectors.offender_page(
+        user=request.user, search=search, page_number=request.GET.get("page")
+    )
     actor = actor_for(request.user)
     return render(
         request,
@@ -85,7 +87,9 @@ def offender_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = OffenderForm(request.POST or None, instance=offender)
     if request.method == "POST" and form.is_valid():
         try:
-            services.offender_update(user=request.user, offender_id=offender.pk, data=form.cleaned_data)
+            services.offender_update(
+                user=request.user, offender_id=offender.pk, data=form.cleaned_data
+            )
         except (ValidationError, ApplicationError) as error:
             _apply_errors(form, error)
         else:
@@ -107,7 +111,7 @@ def custody_create_view(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "403.html", status=403)
     form = CustodyEpisodeForm(request.POST or None, offender=offender)
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items()}
+        data = dict(form.cleaned_data)
         try:
             services.custody_episode_create(user=request.user, offender_id=offender.pk, data=data)
         except (ValidationError, ApplicationError) as error:

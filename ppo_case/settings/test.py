@@ -9,3 +9,5 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # exercised by the Celery round-trip test only.
 CELERY_TASK_ALWAYS_EAGER = True
 AXES_ENABLED = True
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
