@@ -1,9 +1,22 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from .models import CustodyEpisode, Offender
+from .models import (
+    ContactKind,
+    ContactOutcome,
+    CustodyEpisode,
+    DrugTestResult,
+    EventKind,
+    IomGrade,
+    OffenceCategory,
+    Offender,
+    Supervision,
+)
 from .services import IDENTITY_FIELDS
 
 
@@ -52,3 +65,99 @@ class CustodyEpisodeForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if offender is not None:
             self.instance.offender = offender
+
+
+def _now_local() -> dt.datetime:
+    return timezone.localtime().replace(second=0, microsecond=0)
+
+
+class WhenFields(forms.Form):
+    """A date plus hour and minute (GOV.UK has no time component: two small inputs)."""
+
+    date = forms.DateField(label="Date", widget=GovukDateInput())
+    hour = forms.IntegerField(label="Hour", min_value=0, max_value=23)
+    minute = forms.IntegerField(label="Minute", min_value=0, max_value=59)
+
+    def initial_now(self) -> None:
+        now = _now_local()
+        self.initial.setdefault("date", now.date())
+        self.initial.setdefault("hour", now.hour)
+        self.initial.setdefault("minute", now.minute)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if all(data.get(k) is not None for k in ("date", "hour", "minute")):
+            when = timezone.make_aware(
+                dt.datetime.combine(data["date"], dt.time(data["hour"], data["minute"]))
+            )
+            if when > timezone.now():
+                self.add_error("date", "The date and time cannot be in the future")
+            data["when"] = when
+        return data
+
+
+class ContactForm(WhenFields):
+    kind = forms.ChoiceField(
+        label="Type of contact",
+        choices=ContactKind.choices,
+        initial=ContactKind.OFFICE,
+        widget=forms.RadioSelect,
+    )
+    face_to_face = forms.BooleanField(label="Face to face", required=False, initial=True)
+    outcome = forms.ChoiceField(
+        label="Outcome",
+        choices=ContactOutcome.choices,
+        initial=ContactOutcome.ATTENDED,
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label="Notes", required=False, max_length=4000, widget=forms.Textarea)
+
+
+class DrugTestForm(WhenFields):
+    result = forms.ChoiceField(
+        label="Result", choices=DrugTestResult.choices, widget=forms.RadioSelect
+    )
+    substances = forms.CharField(label="Substances found", required=False, max_length=200)
+    note = forms.CharField(label="Notes", required=False, max_length=4000, widget=forms.Textarea)
+
+
+class OffendingEventForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What happened", choices=EventKind.choices, widget=forms.RadioSelect
+    )
+    category = forms.ModelChoiceField(
+        label="Offence category", queryset=OffenceCategory.objects.all(), required=False
+    )
+    occurred_on = forms.DateField(label="Date it happened", widget=GovukDateInput())
+    source_reference = forms.CharField(
+        label="Police reference",
+        required=False,
+        max_length=60,
+        help_text="Leave blank if there is none: PPO Case will give it one",
+    )
+    summary = forms.CharField(
+        label="Summary", required=False, max_length=4000, widget=forms.Textarea
+    )
+
+    def __init__(
+        self, *args: object, kinds: list[tuple[str, str]] | None = None, **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if kinds is not None:
+            self.fields["kind"].choices = kinds
+
+
+class ReleaseForm(forms.Form):
+    released_on = forms.DateField(label="Date of release", widget=GovukDateInput())
+    supervision_on_release = forms.ChoiceField(
+        label="Supervision on release",
+        choices=[("", "Not known"), *Supervision.choices],
+        required=False,
+    )
+
+
+class GradeForm(forms.Form):
+    to_grade = forms.ChoiceField(
+        label="New IOM grade", choices=IomGrade.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(label="Reason for the change", max_length=2000, widget=forms.Textarea)

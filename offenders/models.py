@@ -491,6 +491,9 @@ class Contact(models.Model):
         max_length=10, choices=ContactOutcome.choices, default=ContactOutcome.ATTENDED
     )
     note = models.TextField(blank=True, max_length=4000)
+    # 001 §3.2e: a failed-to-attend on a licence or order is flagged for fast-track
+    # breach or recall; set by services.contact_log, never by hand.
+    enforcement_flagged = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -538,3 +541,25 @@ class DrugTest(models.Model):
             errors["substances"] = "Enter the substances found"
         if errors:
             raise ValidationError(errors)
+
+
+class GradeChange(models.Model):
+    """The history of a person's IOM grade (003 §5.6): who, when, from, to, and why."""
+
+    offender = models.ForeignKey(Offender, on_delete=models.CASCADE, related_name="grade_changes")
+    from_grade = models.CharField(max_length=5, choices=IomGrade.choices, blank=True)
+    to_grade = models.CharField(max_length=5, choices=IomGrade.choices)
+    reason = models.TextField(max_length=2000)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    agency = models.ForeignKey(
+        "access.Agency", null=True, on_delete=models.SET_NULL, related_name="grade_changes"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_grade or 'none'} → {self.to_grade} on {self.changed_at:%Y-%m-%d}"

@@ -3,16 +3,28 @@ audited in one transaction, or nothing at all."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from access import audit
-from access.errors import NotPermitted
+from access.errors import ApplicationError, NotPermitted
 from access.models import AuditAction
-from access.policy import RecordKind, as_actor, can_write, grant, people_q
+from access.policy import RecordKind, Write, as_actor, can_write, grant, kind_of_event, people_q
 
-from .models import CustodyEpisode, Offender
+from .models import (
+    Contact,
+    ContactOutcome,
+    CustodyEpisode,
+    DrugTest,
+    GradeChange,
+    IomGrade,
+    Offender,
+    OffendingEvent,
+    Supervision,
+)
 from .selectors import offender_get
 
 IDENTITY_FIELDS = [
@@ -45,7 +57,7 @@ IDENTITY_FIELDS = [
 
 def offender_create(*, user: Any, data: dict[str, Any]) -> Offender:
     actor = as_actor(user)
-    if grant(actor, RecordKind.IDENTITY).write == 0:
+    if grant(actor, RecordKind.IDENTITY).write is Write.NONE:
         raise NotPermitted("Your role cannot add people to the record")
     unknown = set(data) - set(IDENTITY_FIELDS)
     if unknown:
@@ -94,3 +106,197 @@ def custody_episode_create(*, user: Any, offender_id: int, data: dict[str, Any])
         episode.save()
         audit.altered(actor, AuditAction.CREATE, episode, changed=data.keys())
     return episode
+
+
+def _require(
+    actor: Any, kind: RecordKind, offender_id: int, *, agency_id: int | None = None, what: str
+) -> None:
+    if not can_write(actor, kind, offender_id, record_agency_id=agency_id):
+        raise NotPermitted(f"Your role cannot {what} for this person")
+
+
+def contact_log(
+    *,
+    user: Any,
+    offender_id: int,
+    occurred_at: Any,
+    kind: str,
+    outcome: str,
+    face_to_face: bool = True,
+    note: str = "",
+) -> Contact:
+    """Log a contact by the acting worker for their own agency.
+
+    001 §3.2e: a failed-to-attend while on licence or a community order is flagged
+    for fast-track breach or recall.
+    """
+    actor = as_actor(user)
+    with transaction.atomic():
+        offender = offender_get(user=actor, pk=offender_id, write=True)
+        if actor.agency_id is None:
+            raise NotPermitted("You have no current agency, so you cannot log contacts")
+        _require(
+            actor, RecordKind.CONTACTS, offender.pk, agency_id=actor.agency_id, what="log contacts"
+        )
+        contact = Contact(
+            offender=offender,
+            worker=actor.user,
+            agency_id=actor.agency_id,
+            occurred_at=occurred_at,
+            kind=kind,
+            outcome=outcome,
+            face_to_face=face_to_face,
+            note=note,
+            enforcement_flagged=(
+                outcome == ContactOutcome.FAILED and offender.supervision in ENFORCEABLE_SUPERVISION
+            ),
+        )
+        contact.full_clean()
+        contact.save()
+        audit.altered(actor, AuditAction.CREATE, contact)
+    return contact
+
+
+# Supervision whose breach can be fast-tracked (001 §3.2e "fast-tracked recalls and breaches").
+ENFORCEABLE_SUPERVISION = frozenset(
+    {
+        Supervision.LICENCE,
+        Supervision.COMMUNITY_ORDER,
+        Supervision.SUSPENDED_SENTENCE,
+        Supervision.YOUTH_ORDER,
+    }
+)
+
+
+def drug_test_record(
+    *,
+    user: Any,
+    offender_id: int,
+    tested_at: Any,
+    result: str,
+    substances: str = "",
+    note: str = "",
+) -> DrugTest:
+    actor = as_actor(user)
+    with transaction.atomic():
+        offender = offender_get(user=actor, pk=offender_id, write=True)
+        _require(
+            actor,
+            RecordKind.DRUG_TESTS,
+            offender.pk,
+            agency_id=actor.agency_id,
+            what="record drug tests",
+        )
+        test = DrugTest(
+            offender=offender,
+            tested_at=tested_at,
+            agency_id=actor.agency_id,
+            tester=actor.user,
+            result=result,
+            substances=substances,
+            note=note,
+        )
+        test.full_clean()
+        test.save()
+        audit.altered(actor, AuditAction.CREATE, test)
+    return test
+
+
+def offending_event_record(
+    *,
+    user: Any,
+    offender_id: int,
+    kind: str,
+    occurred_on: Any,
+    recorded_on: Any = None,
+    category: Any = None,
+    source_reference: str = "",
+    summary: str = "",
+) -> OffendingEvent:
+    """An arrest, charge, intelligence report… recorded by hand (police, PPO manager).
+
+    Without a reference from the source system the event gets one of our own, so the
+    uniqueness of (source, reference) that keeps imports idempotent still holds.
+    """
+    actor = as_actor(user)
+    kind_of_record = kind_of_event(kind)
+    with transaction.atomic():
+        offender = offender_get(user=actor, pk=offender_id, write=True)
+        _require(actor, kind_of_record, offender.pk, what=f"record {kind_of_record.value} records")
+        event = OffendingEvent(
+            offender=offender,
+            kind=kind,
+            category=category,
+            occurred_on=occurred_on,
+            recorded_on=recorded_on or timezone.localdate(),
+            source_agency_id=actor.agency_id,
+            source_reference=source_reference or f"PPOCASE-{uuid.uuid4().hex[:12].upper()}",
+            summary=summary,
+            recorded_by=actor.user,
+        )
+        event.full_clean()
+        event.save()
+        audit.altered(actor, AuditAction.CREATE, event)
+    return event
+
+
+def custody_release(
+    *, user: Any, offender_id: int, released_on: Any, supervision_on_release: str = ""
+) -> CustodyEpisode:
+    """Record the release that ends the open custody episode."""
+    actor = as_actor(user)
+    with transaction.atomic():
+        offender = offender_get(user=actor, pk=offender_id, write=True)
+        _require(actor, RecordKind.CUSTODY, offender.pk, what="record custody")
+        episode = (
+            CustodyEpisode.objects.select_for_update()
+            .filter(offender=offender, released_on__isnull=True)
+            .order_by("-started_on")
+            .first()
+        )
+        if episode is None:
+            raise ApplicationError("This person has no open custody episode to release them from")
+        episode.released_on = released_on
+        if supervision_on_release:
+            episode.supervision_on_release = supervision_on_release
+        episode.full_clean()
+        episode.save()
+        if supervision_on_release:
+            offender.supervision = supervision_on_release
+            offender.save(update_fields=["supervision", "updated_at"])
+        audit.altered(
+            actor, AuditAction.UPDATE, episode, changed=["released_on", "supervision_on_release"]
+        )
+    return episode
+
+
+def grade_change(*, user: Any, offender_id: int, to_grade: str, reason: str) -> GradeChange:
+    """Change the IOM grade (003 §5.6) with a reason; the history keeps who, when, from and to."""
+    actor = as_actor(user)
+    with transaction.atomic():
+        offender = offender_get(user=actor, pk=offender_id, write=True)
+        _require(actor, RecordKind.IDENTITY, offender.pk, what="change the IOM grade")
+        if to_grade not in IomGrade.values:
+            raise ApplicationError("Choose a grade", field_errors={"to_grade": ["Choose a grade"]})
+        if not reason.strip():
+            raise ApplicationError(
+                "Enter the reason for the change",
+                field_errors={"reason": ["Enter the reason for the change"]},
+            )
+        if to_grade == offender.iom_grade:
+            raise ApplicationError(
+                "The person already has this grade",
+                field_errors={"to_grade": ["The person already has this grade"]},
+            )
+        change = GradeChange.objects.create(
+            offender=offender,
+            from_grade=offender.iom_grade,
+            to_grade=to_grade,
+            reason=reason.strip(),
+            changed_by=actor.user,
+            agency_id=actor.agency_id,
+        )
+        offender.iom_grade = to_grade
+        offender.save(update_fields=["iom_grade", "updated_at"])
+        audit.altered(actor, AuditAction.UPDATE, offender, changed=["iom_grade"])
+    return change

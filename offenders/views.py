@@ -1,17 +1,31 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from access.errors import ApplicationError
-from access.policy import RecordKind, actor_for, can_write, grant
+from access.policy import RecordKind, Write, actor_for, can_write, grant, kind_of_event
 
 from . import selectors, services
-from .forms import CustodyEpisodeForm, OffenderForm
+from . import timeline as timeline_selector
+from .forms import (
+    ContactForm,
+    CustodyEpisodeForm,
+    DrugTestForm,
+    GradeForm,
+    OffenderForm,
+    OffendingEventForm,
+    ReleaseForm,
+)
+from .models import EventKind
 
 
 def _apply_errors(form: OffenderForm | CustodyEpisodeForm, error: Exception) -> None:
@@ -46,16 +60,13 @@ def offender_list_view(request: HttpRequest) -> HttpResponse:
 def offender_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     profile = selectors.offender_profile(user=request.user, pk=pk)
     actor = actor_for(request.user)
+    actions = casework_actions(actor, profile.offender)
+    if can_write(actor, RecordKind.IDENTITY, profile.offender.pk):
+        actions.append(("Change details", reverse("offenders:update", args=[pk])))
     return render(
         request,
         "offenders/detail.html",
-        {
-            "profile": profile,
-            "offender": profile.offender,
-            "can_edit": can_write(actor, RecordKind.IDENTITY, profile.offender.pk),
-            "can_add_custody": can_write(actor, RecordKind.CUSTODY, profile.offender.pk),
-            "as_of": actor.as_of,
-        },
+        {"profile": profile, "offender": profile.offender, "actions": actions},
     )
 
 
@@ -124,3 +135,224 @@ def custody_create_view(request: HttpRequest, pk: int) -> HttpResponse:
         "offenders/form.html",
         {"form": form, "title": f"Record custody – {offender.full_name}", "offender": offender},
     )
+
+
+def _casework_form(
+    request: HttpRequest,
+    pk: int,
+    *,
+    kind: RecordKind,
+    title: str,
+    form_factory: Callable[..., Any],
+    save: Callable[[Any, dict[str, Any]], str],
+    submit: str = "Save",
+    another: bool = False,
+    agency_owned: bool = False,
+) -> HttpResponse:
+    """One short form that records something about a person, then back to their timeline."""
+    offender = selectors.offender_get(user=request.user, pk=pk, write=True)
+    actor = actor_for(request.user)
+    if not can_write(
+        actor, kind, offender.pk, record_agency_id=actor.agency_id if agency_owned else None
+    ):
+        return render(request, "403.html", status=403)
+    form = form_factory(request.POST or None)
+    if request.method == "GET" and hasattr(form, "initial_now"):
+        form.initial_now()
+    if request.method == "POST" and form.is_valid():
+        try:
+            message = save(offender, form.cleaned_data)
+        except (ValidationError, ApplicationError) as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, message)
+            if another and "another" in request.POST:
+                return redirect(request.path)
+            return redirect("offenders:timeline", pk=offender.pk)
+    return render(
+        request,
+        "offenders/casework_form.html",
+        {
+            "form": form,
+            "title": f"{title} – {offender.full_name}",
+            "heading": title,
+            "offender": offender,
+            "submit": submit,
+            "another": another,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_log_view(request: HttpRequest, pk: int) -> HttpResponse:
+    def save(offender: Any, data: dict[str, Any]) -> str:
+        contact = services.contact_log(
+            user=request.user,
+            offender_id=offender.pk,
+            occurred_at=data["when"],
+            kind=data["kind"],
+            outcome=data["outcome"],
+            face_to_face=data["face_to_face"],
+            note=data["note"],
+        )
+        if contact.enforcement_flagged:
+            return (
+                "Contact logged. Failed to attend while on licence or an order: "
+                "flagged for fast-track breach or recall"
+            )
+        return "Contact logged"
+
+    return _casework_form(
+        request,
+        pk,
+        kind=RecordKind.CONTACTS,
+        title="Log a contact",
+        form_factory=ContactForm,
+        save=save,
+        submit="Save contact",
+        another=True,
+        agency_owned=True,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def drug_test_view(request: HttpRequest, pk: int) -> HttpResponse:
+    def save(offender: Any, data: dict[str, Any]) -> str:
+        services.drug_test_record(
+            user=request.user,
+            offender_id=offender.pk,
+            tested_at=data["when"],
+            result=data["result"],
+            substances=data["substances"],
+            note=data["note"],
+        )
+        return "Drug test recorded"
+
+    return _casework_form(
+        request,
+        pk,
+        kind=RecordKind.DRUG_TESTS,
+        title="Record a drug test",
+        form_factory=DrugTestForm,
+        save=save,
+        agency_owned=True,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def event_record_view(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_for(request.user)
+    kinds = [
+        (value, label)
+        for value, label in EventKind.choices
+        if grant(actor, kind_of_event(value)).write is not Write.NONE
+    ]
+
+    def save(offender: Any, data: dict[str, Any]) -> str:
+        event = services.offending_event_record(
+            user=request.user,
+            offender_id=offender.pk,
+            kind=data["kind"],
+            category=data["category"],
+            occurred_on=data["occurred_on"],
+            source_reference=data["source_reference"],
+            summary=data["summary"],
+        )
+        return f"{event.get_kind_display()} recorded"
+
+    return _casework_form(
+        request,
+        pk,
+        kind=RecordKind.OFFENDING,
+        title="Record an arrest, charge or intelligence",
+        form_factory=lambda data: OffendingEventForm(data, kinds=kinds),
+        save=save,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def custody_release_view(request: HttpRequest, pk: int) -> HttpResponse:
+    def save(offender: Any, data: dict[str, Any]) -> str:
+        services.custody_release(
+            user=request.user,
+            offender_id=offender.pk,
+            released_on=data["released_on"],
+            supervision_on_release=data["supervision_on_release"],
+        )
+        return "Release recorded"
+
+    return _casework_form(
+        request,
+        pk,
+        kind=RecordKind.CUSTODY,
+        title="Record a release from custody",
+        form_factory=ReleaseForm,
+        save=save,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def grade_change_view(request: HttpRequest, pk: int) -> HttpResponse:
+    def save(offender: Any, data: dict[str, Any]) -> str:
+        change = services.grade_change(
+            user=request.user,
+            offender_id=offender.pk,
+            to_grade=data["to_grade"],
+            reason=data["reason"],
+        )
+        return f"IOM grade changed to {change.get_to_grade_display()}"
+
+    return _casework_form(
+        request,
+        pk,
+        kind=RecordKind.IDENTITY,
+        title="Change the IOM grade",
+        form_factory=GradeForm,
+        save=save,
+    )
+
+
+@login_required
+def timeline_view(request: HttpRequest, pk: int) -> HttpResponse:
+    kinds = set(request.GET.getlist("kind")) or None
+    timeline = timeline_selector.offender_timeline(user=request.user, pk=pk, kinds=kinds)
+    actor = actor_for(request.user)
+    offender = timeline.offender
+    return render(
+        request,
+        "offenders/timeline.html",
+        {
+            "timeline": timeline,
+            "offender": offender,
+            "actions": casework_actions(actor, offender),
+        },
+    )
+
+
+def casework_actions(actor: Any, offender: Any) -> list[tuple[str, str]]:
+    """The "log something" links this viewer may use for this person."""
+    links = []
+    if can_write(actor, RecordKind.CONTACTS, offender.pk, record_agency_id=actor.agency_id):
+        links.append(("Log contact", reverse("offenders:contact-log", args=[offender.pk])))
+    if can_write(actor, RecordKind.DRUG_TESTS, offender.pk, record_agency_id=actor.agency_id):
+        links.append(("Record drug test", reverse("offenders:drug-test", args=[offender.pk])))
+    if grant(actor, RecordKind.OFFENDING).write is not Write.NONE and can_write(
+        actor, RecordKind.OFFENDING, offender.pk
+    ):
+        links.append(
+            ("Record arrest or intelligence", reverse("offenders:event-record", args=[offender.pk]))
+        )
+    if can_write(actor, RecordKind.CUSTODY, offender.pk):
+        links.append(("Record custody", reverse("offenders:custody-create", args=[offender.pk])))
+        if offender.current_status != "community":
+            links.append(
+                ("Record release", reverse("offenders:custody-release", args=[offender.pk]))
+            )
+    if can_write(actor, RecordKind.IDENTITY, offender.pk):
+        links.append(("Change IOM grade", reverse("offenders:grade-change", args=[offender.pk])))
+    return links

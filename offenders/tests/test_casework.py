@@ -1,0 +1,269 @@
+"""Logging work from the profile and the timeline that shows it, per role."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from access.models import AgencyKind, AuditAction, AuditEvent, Role
+from offenders.models import (
+    Contact,
+    DrugTest,
+    EventKind,
+    GradeChange,
+    OffendingEvent,
+    Supervision,
+)
+from tests.factories import (
+    AgencyFactory,
+    ContactFactory,
+    CustodyEpisodeFactory,
+    DrugTestFactory,
+    OffenderFactory,
+    OffendingEventFactory,
+    ProgrammeEpisodeFactory,
+    ReferralFactory,
+    staff,
+)
+
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+@pytest.fixture
+def kw(db):
+    return staff(Role.KEY_WORKER, username="kw")
+
+
+@pytest.fixture
+def ppo(db, kw):
+    person = OffenderFactory(key_worker=kw, supervision=Supervision.LICENCE)
+    ProgrammeEpisodeFactory(offender=person)
+    return person
+
+
+def login(client, user):
+    client.force_login(user, backend=BACKEND)
+    return client
+
+
+def contact_form(**overrides):
+    now = timezone.localtime() - dt.timedelta(minutes=5)
+    data = {
+        "date": now.date().isoformat(),
+        "hour": str(now.hour),
+        "minute": str(now.minute),
+        "kind": "office",
+        "face_to_face": "on",
+        "outcome": "attended",
+        "note": "Talked about the housing application.",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_the_contact_form_defaults_to_now_me_face_to_face_attended(client, kw, ppo):
+    response = login(client, kw).get(reverse("offenders:contact-log", args=[ppo.pk]))
+    form = response.context["form"]
+    now = timezone.localtime()
+    assert form.initial["date"] == now.date()
+    assert form.fields["face_to_face"].initial is True
+    assert form.fields["outcome"].initial == "attended"
+    assert form.fields["kind"].initial == "office"
+
+
+def test_logging_a_contact_lands_at_the_top_of_the_timeline(client, kw, ppo):
+    ContactFactory(offender=ppo, occurred_at=timezone.now() - dt.timedelta(days=3))
+    response = login(client, kw).post(
+        reverse("offenders:contact-log", args=[ppo.pk]), contact_form()
+    )
+    assert response.status_code == 302
+    assert response.url == reverse("offenders:timeline", args=[ppo.pk])
+    contact = Contact.objects.get(note__startswith="Talked")
+    assert contact.worker == kw
+    assert contact.agency == kw.memberships.get().agency
+    assert contact.enforcement_flagged is False
+    timeline = client.get(response.url).context["timeline"]
+    assert timeline.items[0].title == "Contact: office"
+    assert (
+        AuditEvent.objects.filter(
+            action=AuditAction.CREATE, record_type="offenders.contact"
+        ).count()
+        == 1
+    )
+
+
+def test_a_failed_to_attend_on_licence_is_flagged_for_fast_track_breach(client, kw, ppo):
+    response = login(client, kw).post(
+        reverse("offenders:contact-log", args=[ppo.pk]), contact_form(outcome="failed"), follow=True
+    )
+    assert "flagged for fast-track breach or recall" in response.content.decode()
+    assert Contact.objects.get().enforcement_flagged is True
+
+
+def test_a_failed_to_attend_without_supervision_is_not_flagged(client, kw, ppo):
+    ppo.supervision = Supervision.NONE
+    ppo.save()
+    login(client, kw).post(
+        reverse("offenders:contact-log", args=[ppo.pk]), contact_form(outcome="failed")
+    )
+    assert Contact.objects.get().enforcement_flagged is False
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"date": (timezone.localdate() + dt.timedelta(days=1)).isoformat()},
+            "cannot be in the future",
+        ),
+        ({"hour": "25"}, "Ensure this value is less than or equal to 23"),
+        ({"kind": "carrier pigeon"}, "Select a valid choice"),
+        ({"date": ""}, "This field is required"),
+    ],
+)
+def test_bad_contact_input_saves_nothing(client, kw, ppo, overrides, message):
+    response = login(client, kw).post(
+        reverse("offenders:contact-log", args=[ppo.pk]), contact_form(**overrides)
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert Contact.objects.count() == 0
+
+
+def test_a_contact_for_someone_outside_scope_is_refused(client, kw):
+    outsider = OffenderFactory()
+    response = login(client, kw).post(
+        reverse("offenders:contact-log", args=[outsider.pk]), contact_form()
+    )
+    assert response.status_code == 404
+    assert Contact.objects.count() == 0
+
+
+def test_a_drug_test_result_without_a_date_or_substances_is_refused(client, kw, ppo):
+    url = reverse("offenders:drug-test", args=[ppo.pk])
+    data = contact_form(result="positive", substances="")
+    response = login(client, kw).post(url, data)
+    assert "Enter the substances found" in response.content.decode()
+    response = client.post(url, {**data, "date": "", "substances": "opiates"})
+    assert "This field is required" in response.content.decode()
+    assert DrugTest.objects.count() == 0
+    assert client.post(url, {**data, "substances": "opiates"}).status_code == 302
+    assert DrugTest.objects.get().substances == "opiates"
+
+
+def test_police_record_an_arrest_and_a_key_worker_cannot(client, kw, ppo):
+    url = reverse("offenders:event-record", args=[ppo.pk])
+    data = {"kind": "arrest", "category": "", "occurred_on": "2026-01-05", "summary": "Shop theft"}
+    assert login(client, kw).post(url, data).status_code == 403
+    police = staff(Role.POLICE_OFFICER)
+    response = login(client, police).post(url, data)
+    assert "Choose the offence category" in response.content.decode()
+    from offenders.models import OffenceCategory
+
+    data["category"] = str(OffenceCategory.objects.get(name="Shoplifting").pk)
+    assert client.post(url, data).status_code == 302
+    event = OffendingEvent.objects.get()
+    assert event.source_reference.startswith("PPOCASE-")
+    assert event.recorded_by == police
+
+
+def test_grade_change_keeps_its_history(client, ppo):
+    police = staff(Role.POLICE_OFFICER)
+    url = reverse("offenders:grade-change", args=[ppo.pk])
+    response = login(client, police).post(url, {"to_grade": "red", "reason": ""})
+    assert "This field is required" in response.content.decode()
+    client.post(url, {"to_grade": "red", "reason": "Arrested twice this month"})
+    client.post(url, {"to_grade": "blue", "reason": "Remanded"})
+    history = list(GradeChange.objects.order_by("changed_at").values_list("from_grade", "to_grade"))
+    assert history == [("", "red"), ("red", "blue")]
+    ppo.refresh_from_db()
+    assert ppo.iom_grade == "blue"
+    same = client.post(url, {"to_grade": "blue", "reason": "again"})
+    assert "already has this grade" in same.content.decode()
+
+
+def test_release_closes_the_open_custody_episode(client, kw, ppo):
+    episode = CustodyEpisodeFactory(offender=ppo, started_on=dt.date(2025, 1, 1))
+    url = reverse("offenders:custody-release", args=[ppo.pk])
+    response = login(client, kw).post(url, {"released_on": "2024-12-01"})
+    assert "Release cannot be before the start of custody" in response.content.decode()
+    client.post(url, {"released_on": "2026-01-10", "supervision_on_release": "licence"})
+    episode.refresh_from_db()
+    assert episode.released_on == dt.date(2026, 1, 10)
+    response = client.post(url, {"released_on": "2026-01-11"})
+    assert "no open custody episode" in response.content.decode()
+
+
+def test_timeline_shows_each_role_only_what_the_policy_allows(client, ppo):
+    prison = AgencyFactory(name="Prison agency", kind=AgencyKind.PRISON)
+    treatment = AgencyFactory(name="Treatment / CJIT agency", kind=AgencyKind.TREATMENT)
+    CustodyEpisodeFactory(offender=ppo, establishment=prison, started_on=dt.date(2026, 1, 1))
+    ReferralFactory(offender=ppo, agency=treatment)
+    OffendingEventFactory(
+        offender=ppo, kind=EventKind.INTELLIGENCE, category=None, summary="Seen at X"
+    )
+    OffendingEventFactory(offender=ppo, kind=EventKind.ARREST)
+    ContactFactory(offender=ppo, agency=prison, note="prison contact")
+    ContactFactory(offender=ppo, note="probation contact")
+    DrugTestFactory(offender=ppo)
+
+    def kinds_for(role, agency=None):
+        user = staff(role, agency=agency) if agency else staff(role)
+        timeline = (
+            login(client, user)
+            .get(reverse("offenders:timeline", args=[ppo.pk]))
+            .context["timeline"]
+        )
+        return [i.kind for i in timeline.items], timeline
+
+    kinds, _ = kinds_for(Role.POLICE_OFFICER)
+    assert kinds.count("intelligence") == 1 and kinds.count("contact") == 2
+    kinds, timeline = kinds_for(Role.KEY_WORKER)
+    assert "intelligence" not in kinds and kinds.count("offending") == 1
+    assert timeline.counts_only == {"intelligence reports": 1}
+    kinds, _ = kinds_for(Role.PRISON_WORKER, prison)
+    assert "intelligence" not in kinds
+    assert kinds.count("contact") == 1  # their own establishment's only
+    kinds, timeline = kinds_for(Role.PARTNER_WORKER, treatment)
+    assert "offending" not in kinds and "intelligence" not in kinds and "grade" not in kinds
+    assert "contact" not in kinds  # none by their agency
+    assert "drug_test" in kinds  # treatment partners read drug tests
+    assert timeline.counts_only == {"offending events": 1}
+    custody_items = [i for i in timeline.items if i.kind == "custody"]
+    assert custody_items and all("Prison agency" not in i.description for i in custody_items)
+
+
+def test_timeline_filters_by_kind(client, kw, ppo):
+    ContactFactory(offender=ppo)
+    DrugTestFactory(offender=ppo)
+    timeline = (
+        login(client, kw)
+        .get(reverse("offenders:timeline", args=[ppo.pk]), {"kind": ["drug_test", "nonsense"]})
+        .context["timeline"]
+    )
+    assert {i.kind for i in timeline.items} == {"drug_test"}
+
+
+@pytest.mark.parametrize("url_name", ["offenders:detail", "offenders:timeline"])
+def test_profile_and_timeline_queries_do_not_grow_with_the_record(client, kw, ppo, url_name):
+    def count_queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse(url_name, args=[ppo.pk])).status_code == 200
+        return len(ctx.captured_queries)
+
+    login(client, kw)
+    for _ in range(2):
+        ContactFactory(offender=ppo)
+        DrugTestFactory(offender=ppo)
+        OffendingEventFactory(offender=ppo)
+    few = count_queries()
+    for _ in range(40):
+        ContactFactory(offender=ppo)
+        DrugTestFactory(offender=ppo)
+        OffendingEventFactory(offender=ppo)
+    assert count_queries() == few

@@ -1,0 +1,266 @@
+"""One timeline of everything that happened to a person, as the viewer may see it.
+
+Each kind of record is read with its own policy filter (one query per kind, so the
+number of queries does not grow with the record), then merged newest first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+
+from access import audit
+from access.policy import RecordKind, as_actor, grant, offending_events_q, records_q, visible_fields
+
+from .models import (
+    Contact,
+    ContactOutcome,
+    CustodyEpisode,
+    DrugTest,
+    GradeChange,
+    OffendingEvent,
+    ProgrammeEpisode,
+)
+from .selectors import offender_get
+
+# The kinds a viewer can filter by, in the order the filter shows them.
+TIMELINE_KINDS = {
+    "offending": "Offending",
+    "intelligence": "Intelligence",
+    "contact": "Contacts",
+    "drug_test": "Drug tests",
+    "custody": "Custody",
+    "programme": "Scheme selection",
+    "grade": "IOM grade",
+}
+PER_KIND_LIMIT = 200
+
+
+@dataclass
+class TimelineItem:
+    kind: str
+    at: dt.datetime
+    title: str
+    byline: str = ""
+    description: str = ""
+    tags: list[tuple[str, str]] = field(default_factory=list)  # (text, govuk-tag modifier)
+    has_time: bool = True
+
+
+@dataclass
+class Timeline:
+    offender: Any
+    items: list[TimelineItem]
+    available_kinds: dict[str, str]
+    selected_kinds: set[str]
+    counts_only: dict[str, int]
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _who(user: Any, agency: Any) -> str:
+    name = (user.get_full_name() or user.username) if user else ""
+    return ", ".join(part for part in (name, getattr(agency, "name", "")) if part)
+
+
+def offender_timeline(*, user: Any, pk: Any, kinds: set[str] | None = None) -> Timeline:
+    actor = as_actor(user)
+    offender = offender_get(user=actor, pk=pk)
+    available: dict[str, str] = {}
+    if grant(actor, RecordKind.OFFENDING).can_read:
+        available["offending"] = TIMELINE_KINDS["offending"]
+    if grant(actor, RecordKind.INTELLIGENCE).can_read:
+        available["intelligence"] = TIMELINE_KINDS["intelligence"]
+    for key, kind in (
+        ("contact", RecordKind.CONTACTS),
+        ("drug_test", RecordKind.DRUG_TESTS),
+        ("custody", RecordKind.CUSTODY),
+        ("programme", RecordKind.SELECTION),
+    ):
+        if grant(actor, kind).can_read:
+            available[key] = TIMELINE_KINDS[key]
+    if visible_fields(actor, RecordKind.IDENTITY) is None:
+        available["grade"] = TIMELINE_KINDS["grade"]
+    selected = (kinds & set(available)) if kinds else set(available)
+    items: list[TimelineItem] = []
+
+    if {"offending", "intelligence"} & selected:
+        events = (
+            OffendingEvent.objects.filter(offender=offender)
+            .filter(offending_events_q(actor))
+            .select_related("category", "source_agency", "recorded_by")
+        )
+        if "offending" not in selected:
+            events = events.filter(kind="intelligence")
+        if "intelligence" not in selected:
+            events = events.exclude(kind="intelligence")
+        for e in events[:PER_KIND_LIMIT]:
+            items.append(
+                TimelineItem(
+                    kind="intelligence" if e.kind == "intelligence" else "offending",
+                    at=_start_of(e.occurred_on),
+                    has_time=False,
+                    title=f"{e.get_kind_display()}{f': {e.category.name}' if e.category else ''}",
+                    byline=_who(e.recorded_by, e.source_agency) or e.source_agency.name,
+                    description=e.summary
+                    or f"Reference {e.source_reference}, recorded {e.recorded_on:%-d %B %Y}",
+                )
+            )
+    if "contact" in selected:
+        contacts = (
+            Contact.objects.filter(offender=offender)
+            .filter(records_q(actor, RecordKind.CONTACTS, "offenders.contact"))
+            .select_related("worker", "agency")
+        )
+        for c in contacts[:PER_KIND_LIMIT]:
+            tags = [
+                (
+                    c.get_outcome_display(),
+                    "green"
+                    if c.outcome == ContactOutcome.ATTENDED
+                    else "red"
+                    if c.outcome == ContactOutcome.FAILED
+                    else "yellow",
+                )
+            ]
+            if c.enforcement_flagged:
+                tags.append(("Fast-track breach or recall", "red"))
+            items.append(
+                TimelineItem(
+                    kind="contact",
+                    at=c.occurred_at,
+                    title=f"Contact: {c.get_kind_display().lower()}"
+                    + ("" if c.face_to_face else " (not face to face)"),
+                    byline=_who(c.worker, c.agency),
+                    description=c.note,
+                    tags=tags,
+                )
+            )
+    if "drug_test" in selected:
+        tests = (
+            DrugTest.objects.filter(offender=offender)
+            .filter(records_q(actor, RecordKind.DRUG_TESTS, "offenders.drugtest"))
+            .select_related("tester", "agency")
+        )
+        for t in tests[:PER_KIND_LIMIT]:
+            items.append(
+                TimelineItem(
+                    kind="drug_test",
+                    at=t.tested_at,
+                    title=f"Drug test: {t.get_result_display().lower()}",
+                    byline=_who(t.tester, t.agency),
+                    description=t.substances,
+                    tags=[(t.get_result_display(), "red" if t.result == "positive" else "grey")],
+                )
+            )
+    if "custody" in selected:
+        restricted = visible_fields(actor, RecordKind.CUSTODY) is not None
+        episodes = (
+            CustodyEpisode.objects.filter(offender=offender)
+            .filter(records_q(actor, RecordKind.CUSTODY, "offenders.custodyepisode"))
+            .select_related("establishment")
+        )
+        for c in episodes[:PER_KIND_LIMIT]:
+            if restricted:
+                # Partners see only "in custody yes/no" and the release date (ACCESS.md).
+                start_title, detail = "Went into custody", ""
+            else:
+                length = f", {c.sentence_length_months} months" if c.sentence_length_months else ""
+                start_title = f"{'Remanded' if c.kind == 'remand' else 'Sentenced'}{length}"
+                detail = c.establishment.name
+            if c.expected_release_on and not c.released_on:
+                detail = f"{detail}. Expected release {c.expected_release_on:%-d %B %Y}".lstrip(
+                    ". "
+                )
+            items.append(
+                TimelineItem(
+                    "custody",
+                    _start_of(c.started_on),
+                    start_title,
+                    description=detail,
+                    has_time=False,
+                )
+            )
+            if c.released_on:
+                items.append(
+                    TimelineItem(
+                        "custody",
+                        _start_of(c.released_on),
+                        "Released from custody",
+                        description="" if restricted else c.get_supervision_on_release_display(),
+                        has_time=False,
+                    )
+                )
+    if "programme" in selected:
+        for p in ProgrammeEpisode.objects.filter(offender=offender)[:PER_KIND_LIMIT]:
+            items.append(
+                TimelineItem(
+                    "programme",
+                    _start_of(p.selected_on),
+                    f"Selected as a {p.get_kind_display()}",
+                    description=p.selection_decision,
+                    has_time=False,
+                )
+            )
+            if p.deselected_on:
+                items.append(
+                    TimelineItem(
+                        "programme",
+                        _start_of(p.deselected_on),
+                        f"De-selected as a {p.get_kind_display()}",
+                        description=" – ".join(
+                            x
+                            for x in (
+                                p.get_deselection_reason_display(),
+                                p.get_exit_route_display(),
+                            )
+                            if x
+                        ),
+                        has_time=False,
+                    )
+                )
+    if "grade" in selected:
+        changes = GradeChange.objects.filter(offender=offender).select_related(
+            "changed_by", "agency"
+        )
+        for g in changes[:PER_KIND_LIMIT]:
+            items.append(
+                TimelineItem(
+                    "grade",
+                    g.changed_at,
+                    f"IOM grade changed from {g.get_from_grade_display() or 'none'}"
+                    f" to {g.get_to_grade_display()}",
+                    byline=_who(g.changed_by, g.agency),
+                    description=g.reason,
+                )
+            )
+
+    # Newest first; a dated-only record sorts after timed records of the same day.
+    items.sort(key=lambda i: (timezone.localtime(i.at).date(), i.has_time, i.at), reverse=True)
+    counts_only: dict[str, int] = {}
+    if (
+        not grant(actor, RecordKind.INTELLIGENCE).can_read
+        and grant(actor, RecordKind.INTELLIGENCE).can_count
+    ):
+        counts_only["intelligence reports"] = (
+            OffendingEvent.objects.filter(offender=offender, kind="intelligence")
+            .filter(offending_events_q(actor, count_only=True))
+            .count()
+        )
+    if (
+        not grant(actor, RecordKind.OFFENDING).can_read
+        and grant(actor, RecordKind.OFFENDING).can_count
+    ):
+        counts_only["offending events"] = (
+            OffendingEvent.objects.filter(offender=offender)
+            .exclude(kind="intelligence")
+            .filter(offending_events_q(actor, count_only=True))
+            .count()
+        )
+    audit.viewed(actor, offender, shown=sorted(selected), view="timeline")
+    return Timeline(offender, items, available, selected, counts_only)

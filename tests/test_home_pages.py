@@ -1,0 +1,117 @@
+"""Each role's starting point, and the admin going through the same policy as the pages."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from access.models import AgencyKind, AuditAction, AuditEvent, Role
+from offenders.models import ProgrammeKind
+from tests.factories import (
+    AgencyFactory,
+    CustodyEpisodeFactory,
+    OffenderFactory,
+    ProgrammeEpisodeFactory,
+    staff,
+)
+
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+@pytest.fixture
+def scheme(db):
+    kw = staff(Role.KEY_WORKER, username="kw")
+    other_kw = staff(Role.KEY_WORKER, username="kw2")
+    mine = OffenderFactory(first_name="Mine", key_worker=kw)
+    theirs = OffenderFactory(first_name="Theirs", key_worker=other_kw)
+    in_custody = OffenderFactory(first_name="Inside", key_worker=kw)
+    for person in (mine, theirs, in_custody):
+        ProgrammeEpisodeFactory(offender=person, kind=ProgrammeKind.PPO)
+    CustodyEpisodeFactory(offender=in_custody)
+    OffenderFactory(first_name="Pool")
+    return {"kw": kw}
+
+
+def home(client, user):
+    client.force_login(user, backend=BACKEND)
+    return client.get(reverse("home"))
+
+
+def test_anonymous_people_are_sent_to_sign_in(client, db):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_key_worker_starts_on_their_own_caseload(client, scheme):
+    response = home(client, scheme["kw"])
+    page = response.content.decode()
+    assert "My caseload" in page
+    assert "Mine" in page and "Inside" in page
+    assert "Theirs" not in page and "Pool" not in page
+    event = AuditEvent.objects.get(action=AuditAction.LIST)
+    assert len(event.offender_ids) == 2
+
+
+def test_manager_sees_the_whole_scheme_and_its_figures(client, scheme):
+    page = home(client, staff(Role.PPO_MANAGER)).content.decode()
+    assert "Scheme overview" in page
+    assert "Mine" in page and "Theirs" in page and "Inside" in page
+    assert "Pool" not in page  # the pool is searchable, not the caseload
+    assert "PPOs on the scheme" in page
+
+
+def test_steering_group_sees_figures_and_no_one_by_name(client, scheme):
+    response = home(client, staff(Role.STEERING_GROUP))
+    page = response.content.decode()
+    assert "Scheme figures" in page
+    for name in ("Mine", "Theirs", "Inside", "Pool"):
+        assert name not in page
+    figures = {f.label: f.shown for f in response.context["headline"]}
+    # 3 PPOs on the scheme, 2 in the community, 1 in custody: all under 5, so suppressed.
+    assert figures["PPOs on the scheme"] == "fewer than 5"
+    assert figures["In the community"] == "fewer than 5"
+    assert figures["Remanded in custody"] == "0"
+    assert client.get(reverse("offenders:list")).context["page"].paginator.count == 0
+
+
+def test_steering_figures_show_real_counts_from_five(client, scheme):
+    for _ in range(3):
+        ProgrammeEpisodeFactory(offender=OffenderFactory())
+    response = home(client, staff(Role.STEERING_GROUP))
+    figures = {f.label: f.shown for f in response.context["headline"]}
+    assert figures["PPOs on the scheme"] == "6"
+    assert figures["In the community"] == "5"
+    assert figures["In custody, sentenced"] == "fewer than 5"
+
+
+def test_administrator_has_no_casework(client, scheme):
+    admin_user = staff(Role.ADMINISTRATOR, is_staff=True)
+    page = home(client, admin_user).content.decode()
+    assert "Administration" in page
+    assert "Mine" not in page
+    response = client.get(reverse("admin:offenders_offender_changelist"))
+    assert response.status_code == 403
+
+
+def test_prison_worker_starts_with_people_in_their_establishment(client, scheme):
+    prison = AgencyFactory(name="Prison agency", kind=AgencyKind.PRISON)
+    page = home(client, staff(Role.PRISON_WORKER, agency=prison)).content.decode()
+    assert "Inside" in page
+    assert "Mine" not in page
+
+
+def test_admin_for_a_staff_manager_is_scoped_and_audited(client, scheme):
+    manager = staff(Role.PPO_MANAGER, is_staff=True)
+    client.force_login(manager, backend=BACKEND)
+    response = client.get(reverse("admin:offenders_offender_changelist"))
+    assert response.status_code == 200
+    listed = AuditEvent.objects.get(action=AuditAction.LIST, channel="admin")
+    assert len(listed.offender_ids) == 4
+
+
+def test_user_without_membership_is_told_so(client, db):
+    from tests.factories import UserFactory
+
+    page = home(client, UserFactory()).content.decode()
+    assert "You have no current role on the scheme" in page
