@@ -1,0 +1,47 @@
+"""`manage.py seed_demo [--seed N] [--force]`: the synthetic demo scheme (offenders/demo.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+
+from offenders import demo
+
+
+def database_vendor() -> str:
+    return connection.vendor
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a deterministic, entirely synthetic PPO scheme to demonstrate and test with: "
+        "agencies, one login per role, 41 PPOs, former PPOs, DYOs and a pool of known "
+        "offenders. Running it again changes nothing."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--seed", type=int, default=1, help="The same seed makes the same people (default 1)."
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Seed even though DEBUG is off and the database is not SQLite.",
+        )
+
+    def handle(self, *args: Any, seed: int, force: bool, **options: Any) -> None:
+        vendor = database_vendor()
+        # Invented people must never be mixed into a live database by accident.
+        if not settings.DEBUG and vendor != "sqlite" and not force:
+            raise CommandError(
+                f"Refusing to seed demo people: DEBUG is off and the database is {vendor}, "
+                "so this may be a live system. Pass --force if it really is a demo or test "
+                "database."
+            )
+        try:
+            demo.seed_demo(seed, stdout=self.stdout)
+        except demo.DemoSeedError as error:
+            raise CommandError(str(error)) from error
