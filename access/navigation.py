@@ -18,15 +18,18 @@ class NavItem:
 
 
 def navigation_for(actor: Actor, path: str) -> list[NavItem]:
+    from offenders.compliance import can_see_compliance
+
     items: list[tuple[str, str]] = [("Home", reverse("home"))]
     if actor.role not in (None, Role.STEERING_GROUP, Role.ADMINISTRATOR):
         items.append(("People", reverse("offenders:list")))
+    if can_see_compliance(actor):
+        items.append(("Compliance", reverse("offenders:compliance")))
     if can_read_audit_log(actor):
         items.append(("Audit log", reverse("audit-log")))
     if actor.user is not None and actor.user.is_staff:
         items.append(("Administration", reverse("admin:index")))
-    result = []
-    for label, url in items:
-        active = path == url if url == "/" else path.startswith(url)
-        result.append(NavItem(label, url, active))
-    return result
+    # The longest matching prefix wins, so /people/compliance/ is not also "People".
+    matches = [url for _, url in items if (path == url if url == "/" else path.startswith(url))]
+    current = max(matches, key=len, default=None)
+    return [NavItem(label, url, url == current) for label, url in items]

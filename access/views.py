@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from offenders.selectors import caseload
+from offenders.caseload import caseload_page
 from reporting.selectors import scheme_headline
 
 from . import selectors
@@ -31,7 +31,8 @@ def home(request: HttpRequest) -> HttpResponse:
         context["can_read_audit"] = can_read_audit_log(actor)
     else:
         template = "home/caseload.html"
-        context["rows"] = caseload(user=actor)
+        context["caseload"] = caseload_page(user=actor, params=request.GET)
+        context["rows"] = context["caseload"].rows
         if actor.role == Role.PPO_MANAGER:
             context["headline"] = scheme_headline(user=request.user)
     return render(request, template, context)

@@ -162,19 +162,8 @@ def caseload(*, user: Any, as_of: dt.date | None = None) -> list[Offender]:
     A key worker: the PPOs and DYOs allocated to them that are on the scheme today.
     A PPO manager or police officer: everyone on the scheme today. Other roles:
     everyone in their scope (their establishment, their young people, their referrals).
+    The rules, filters, sorting and this week's compliance live in offenders/caseload.py.
     """
-    from access.models import Role
-    from access.policy import Scope
+    from .caseload import caseload_page
 
-    from .models import ProgrammeEpisode
-
-    actor = as_actor(user, as_of)
-    qs = offender_list(user=actor)
-    on_scheme = ProgrammeEpisode.objects.open_on(actor.as_of).values("offender_id")
-    if actor.role == Role.KEY_WORKER:
-        qs = qs.filter(Q(key_worker=actor.user) | Q(offender_manager=actor.user), pk__in=on_scheme)
-    elif actor.scope is Scope.EVERYONE:
-        qs = qs.filter(pk__in=on_scheme)
-    rows = list(qs)
-    audit.consulted(actor, OFFENDER, rows, view="caseload")
-    return rows
+    return caseload_page(user=user, as_of=as_of).offenders

@@ -17,3 +17,20 @@ urlpatterns = [
     path("<int:pk>/events/new/", views.event_record_view, name="event-record"),
     path("<int:pk>/grade/", views.grade_change_view, name="grade-change"),
 ]
+
+from . import compliance_views  # noqa: E402
+
+urlpatterns += [
+    path("compliance/", compliance_views.compliance_view, name="compliance"),
+]
+
+from . import import_views  # noqa: E402
+
+urlpatterns += [
+    path("import/", import_views.import_view, name="import"),
+    path(
+        "import/template/<slug:kind>.csv",
+        import_views.import_template_view,
+        name="import-template",
+    ),
+]

@@ -1,0 +1,130 @@
+# PPO Case: `make run` (demo server on http://127.0.0.1:8000) and `make test` (every check).
+#
+# Both start from a fresh clone on Debian/Ubuntu with Python 3.11+ and install what they
+# need into the work tree (.venv, node_modules, frontend/build). Steps already done are
+# skipped: the Python install re-runs only when pyproject.toml changes, `npm ci` only when
+# package.json or package-lock.json changes, the CSS only when a .scss file changes.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-builtin-rules
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+INSTALL_STAMP := $(VENV)/.installed-from-pyproject
+NODE_STAMP := node_modules/.installed-from-lockfile
+CSS := frontend/build/app.css
+SCSS := $(shell find frontend -name '*.scss' -not -path 'frontend/build/*' 2>/dev/null)
+CHROMIUM := /usr/bin/chromium
+HOST_PORT ?= 127.0.0.1:8000
+PYTEST_ARGS ?=
+
+# `manage.py check --deploy` runs against the production settings, which read these
+# from the environment. Dummy values for the check only: never used to sign anything.
+DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=ppo_case.settings.production \
+	DJANGO_SECRET_KEY=8azwCR9VevMLeIclhzPMNifNpWcIeESWrE2jmG4py8YyBO9lVgJ5kZcLwB52 \
+	DJANGO_ALLOWED_HOSTS=example.test
+
+# Run apt-get as root directly, through sudo otherwise.
+define apt_install
+	if [ "$$(id -u)" = 0 ]; then as_root=(); \
+	elif command -v sudo >/dev/null; then as_root=(sudo); \
+	else echo "Install $(1) with apt-get as root, then run make again." >&2; exit 1; fi; \
+	echo "Installing $(1) with apt-get..."; \
+	"$${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+	"$${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1)
+endef
+
+.PHONY: help run test setup install node css chromium lint migrations-check deploy-check \
+	pytest migrate seed clean
+
+help:
+	@echo "make run    install what is missing, migrate, load demo data, serve on http://$(HOST_PORT)"
+	@echo "make test   install what is missing (and Debian's chromium), then ruff, the"
+	@echo "            migrations check, check --deploy (production settings) and pytest"
+	@echo "helpers:    setup install node css chromium lint migrations-check deploy-check"
+	@echo "            pytest migrate seed clean"
+
+## The two headline targets
+
+run: setup migrate seed
+	$(PY) manage.py runserver $(HOST_PORT)
+
+test: setup chromium lint migrations-check deploy-check pytest
+
+## Set-up
+
+setup: install css
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "PPO Case needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) -V 2>&1)." >&2; \
+		  echo "Run e.g. 'make $(MAKECMDGOALS) PYTHON=python3.12'." >&2; exit 1; }
+	@$(PYTHON) -m venv $(VENV) || { \
+		rm -rf $(VENV); \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			$(call apt_install,python3-venv); $(PYTHON) -m venv $(VENV); \
+		else echo "Creating $(VENV) failed: install python3-venv (apt-get) and run make again." >&2; \
+			exit 1; fi; }
+
+$(INSTALL_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --disable-pip-version-check --quiet -e '.[dev]'
+	@touch $@
+
+install: $(INSTALL_STAMP)
+
+# npm comes from Debian's packages when it is missing and we are root.
+.PHONY: npm
+npm:
+	@command -v npm >/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then $(call apt_install,nodejs npm); \
+		else echo "npm is missing: install Node.js and npm (sudo apt-get install nodejs npm)," \
+			"then run make again." >&2; exit 1; fi; }
+
+# Only when it is missing; otherwise the committed lock file is the truth (npm ci).
+package-lock.json: | npm
+	npm install --package-lock-only --no-audit --no-fund
+
+$(NODE_STAMP): package.json package-lock.json | npm
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+node: $(NODE_STAMP)
+
+$(CSS): $(SCSS) $(NODE_STAMP)
+	npm run --silent build:css
+
+css: $(CSS)
+
+chromium:
+	@[ -x $(CHROMIUM) ] || { $(call apt_install,chromium); }
+	@[ -x $(CHROMIUM) ] || { echo "$(CHROMIUM) is still missing after installing chromium." >&2; exit 1; }
+
+## Checks (each also works on its own after `make setup`)
+
+lint: install
+	$(BIN)/ruff check .
+
+migrations-check: install
+	$(PY) manage.py makemigrations --check --dry-run
+
+deploy-check: install
+	$(DEPLOY_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
+
+pytest: setup chromium
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## Local database
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: install
+	$(PY) manage.py seed_demo
+
+clean:
+	rm -rf $(VENV) node_modules frontend/build staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,388 @@
+"""The caseload: the people a user starts the day with, with this week's compliance.
+
+A key worker: the PPOs and DYOs allocated to them (as key worker or offender manager)
+that are on the scheme today. A PPO manager or police officer: everyone on the scheme
+today. Other roles: everyone in their scope (their establishment, their young people,
+their referrals). Compliance columns (last contact, contacts and drug tests this week)
+only for the roles that may read every contact and test (`compliance.can_see_compliance`).
+
+Filtering happens in the database; sorting by the computed columns happens on the
+server in Python, on a list that is never paginated (a caseload is tens of people, a
+whole scheme at most around a hundred, 003 §4.3). The number of queries does not
+depend on the number of people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth import get_user_model
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+
+from access import audit
+from access.models import Role
+from access.policy import Actor, RecordKind, Scope, as_actor, records_q
+
+from .compliance import (
+    ComplianceTable,
+    PersonWeek,
+    Week,
+    allocated_q,
+    can_see_compliance,
+    week_containing,
+    weekly_compliance,
+)
+from .models import (
+    Contact,
+    ContactOutcome,
+    IomGrade,
+    Offender,
+    ProgrammeEpisode,
+    Status,
+    Strand,
+)
+
+OFFENDER = "offenders.offender"
+
+SORT_KEYS = ("name", "status", "grade", "last_contact", "contacts", "tests")
+COMPLIANCE_SORT_KEYS = frozenset({"last_contact", "contacts", "tests"})
+DIRECTIONS = ("asc", "desc")
+
+# Domain orders for the categorical columns: community first; the most worrying grade first.
+STATUS_ORDER: dict[str, int] = {Status.COMMUNITY: 0, Status.REMAND: 1, Status.CUSTODY: 2}
+GRADE_ORDER: dict[str, int] = {
+    IomGrade.RED: 0,
+    IomGrade.AMBER: 1,
+    IomGrade.GREEN: 2,
+    IomGrade.BLUE: 3,
+    "": 4,
+}
+
+
+@dataclass(frozen=True)
+class CaseloadQuery:
+    """The filters and sort order asked for, after discarding what could not be used."""
+
+    strand: str = ""
+    status: str = ""
+    grade: str = ""
+    worker: int | None = None
+    sort: str = "name"
+    direction: str = "asc"
+    ignored: tuple[str, ...] = ()
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.strand or self.status or self.grade or self.worker)
+
+    def filter_params(self) -> dict[str, str]:
+        params = {"strand": self.strand, "status": self.status, "grade": self.grade}
+        params["worker"] = str(self.worker) if self.worker else ""
+        return {k: v for k, v in params.items() if v}
+
+
+def _choice(params: Mapping[str, Any], name: str, allowed: list[str], what: str) -> tuple[str, str]:
+    value = str(params.get(name, "") or "").strip()
+    if not value or value in allowed:
+        return value, ""
+    return "", f"“{value[:40]}” is not {what}, so that filter was not applied."
+
+
+def read_caseload_query(
+    params: Mapping[str, Any], *, shows_compliance: bool, worker_filter: bool
+) -> CaseloadQuery:
+    """The caseload options from a query string. Unknown values are dropped with a
+    message the person can read; nothing here raises."""
+    ignored: list[str] = []
+    strand, problem = _choice(params, "strand", Strand.values, "a strand")
+    ignored += [problem] if problem else []
+    status, problem = _choice(params, "status", Status.values, "a status")
+    ignored += [problem] if problem else []
+    grade, problem = _choice(params, "grade", IomGrade.values, "an IOM grade")
+    ignored += [problem] if problem else []
+
+    worker: int | None = None
+    worker_text = str(params.get("worker", "") or "").strip()
+    if worker_text:
+        if not worker_filter:
+            ignored.append("Filtering by worker is for PPO managers, so it was not applied.")
+        elif worker_text.isdigit():
+            worker = int(worker_text)
+        else:
+            ignored.append(f"“{worker_text[:40]}” is not a worker, so that filter was not applied.")
+
+    sort = str(params.get("sort", "") or "").strip() or "name"
+    if sort not in SORT_KEYS or (sort in COMPLIANCE_SORT_KEYS and not shows_compliance):
+        ignored.append(f"The list cannot be sorted by “{sort[:40]}”, so it is sorted by name.")
+        sort = "name"
+    direction = str(params.get("dir", "") or "").strip() or "asc"
+    if direction not in DIRECTIONS:
+        ignored.append(
+            f"“{direction[:40]}” is not a sort direction (use asc or desc), "
+            "so the list is in ascending order."
+        )
+        direction = "asc"
+    return CaseloadQuery(
+        strand=strand,
+        status=status,
+        grade=grade,
+        worker=worker,
+        sort=sort,
+        direction=direction,
+        ignored=tuple(ignored),
+    )
+
+
+@dataclass
+class CaseloadRow:
+    offender: Offender
+    days_since_contact: int | None = None
+    this_week: PersonWeek | None = None
+
+    @property
+    def last_contact_shown(self) -> str:
+        days = self.days_since_contact
+        if days is None:
+            return "No contact"
+        if days == 0:
+            return "Today"
+        return "1 day ago" if days == 1 else f"{days} days ago"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    sortable: bool = False
+    numeric: bool = False
+    aria_sort: str = ""
+    href: str = ""
+
+
+@dataclass
+class Caseload:
+    actor: Actor
+    as_of: dt.date
+    query: CaseloadQuery
+    rows: list[CaseloadRow]
+    shows_compliance: bool
+    week: Week
+    contact_target: int | None = None
+    drug_test_target: int | None = None
+    worker_choices: list[tuple[int, str]] = field(default_factory=list)
+    columns: list[Column] = field(default_factory=list)
+
+    @property
+    def offenders(self) -> list[Offender]:
+        return [row.offender for row in self.rows]
+
+    @property
+    def shows_worker_filter(self) -> bool:
+        return self.actor.role == Role.PPO_MANAGER
+
+    @property
+    def shows_key_worker(self) -> bool:
+        return self.actor.role != Role.KEY_WORKER
+
+    @property
+    def strand_choices(self) -> list[tuple[str, str]]:
+        return list(Strand.choices)
+
+    @property
+    def status_choices(self) -> list[tuple[str, str]]:
+        return list(Status.choices)
+
+    @property
+    def grade_choices(self) -> list[tuple[str, str]]:
+        return [(value, value.capitalize()) for value in IomGrade.values]
+
+
+def caseload_people(actor: Actor) -> Any:
+    """The people on a user's caseload today, before any filter (see the module docstring)."""
+    from .selectors import offender_list
+
+    qs = offender_list(user=actor)
+    on_scheme = ProgrammeEpisode.objects.open_on(actor.as_of).values("offender_id")
+    if actor.role == Role.KEY_WORKER:
+        qs = qs.filter(allocated_q(actor), pk__in=on_scheme)
+    elif actor.scope is Scope.EVERYONE:
+        qs = qs.filter(pk__in=on_scheme)
+    return qs
+
+
+def _worker_choices(people: Any) -> list[tuple[int, str]]:
+    ids = people.values("pk")
+    users = (
+        get_user_model()
+        .objects.filter(Q(key_worker_for__in=ids) | Q(offender_manager_for__in=ids))
+        .distinct()
+        .order_by("last_name", "first_name", "pk")
+    )
+    return [(u.pk, u.get_full_name() or u.get_username()) for u in users]
+
+
+def _name_key(row: CaseloadRow) -> tuple[str, str, int]:
+    o = row.offender
+    return (o.last_name.lower(), o.first_name.lower(), o.pk)
+
+
+def _measure_key(which: str) -> Callable[[CaseloadRow], int | None]:
+    def key(row: CaseloadRow) -> int | None:
+        if row.this_week is None:
+            return None
+        measure = getattr(row.this_week, which)
+        return measure.done if measure.applies else None
+
+    return key
+
+
+def _last_contact_key(row: CaseloadRow) -> float:
+    # Never contacted sorts as the longest time since contact.
+    return float("inf") if row.days_since_contact is None else row.days_since_contact
+
+
+SORTERS: dict[str, Callable[[CaseloadRow], Any]] = {
+    "name": _name_key,
+    "status": lambda row: STATUS_ORDER.get(getattr(row.offender, "current_status", ""), 9),
+    "grade": lambda row: GRADE_ORDER.get(row.offender.iom_grade, 9),
+    "last_contact": _last_contact_key,
+    "contacts": _measure_key("contacts"),
+    "tests": _measure_key("drug_tests"),
+}
+
+
+def sort_rows(rows: list[CaseloadRow], sort: str, direction: str) -> list[CaseloadRow]:
+    """Rows by `sort`, ties by name; rows where the value is not applicable come last
+    in either direction."""
+    key = SORTERS[sort]
+    by_name = sorted(rows, key=_name_key)
+    present = [row for row in by_name if key(row) is not None]
+    missing = [row for row in by_name if key(row) is None]
+    # sorted() is stable in both directions, so ties keep the name order.
+    return sorted(present, key=key, reverse=direction == "desc") + missing
+
+
+def _columns(caseload: Caseload) -> list[Column]:
+    query = caseload.query
+    spec: list[tuple[str, str, bool, bool]] = [
+        ("name", "Name", True, False),
+        ("status", "Status", True, False),
+        ("strand", "Strand", False, False),
+        ("grade", "IOM grade", True, False),
+    ]
+    if caseload.shows_key_worker:
+        spec.append(("key_worker", "Key worker", False, False))
+    if caseload.shows_compliance:
+        spec += [
+            ("last_contact", "Last contact", True, False),
+            ("contacts", "Contacts this week", True, False),
+            ("tests", "Drug tests this week", True, False),
+        ]
+    columns = []
+    for key, label, sortable, numeric in spec:
+        if not sortable:
+            columns.append(Column(key, label, numeric=numeric))
+            continue
+        active = query.sort == key
+        aria = ("ascending" if query.direction == "asc" else "descending") if active else "none"
+        next_direction = "desc" if active and query.direction == "asc" else "asc"
+        params = {**query.filter_params(), "sort": key, "dir": next_direction}
+        columns.append(Column(key, label, True, numeric, aria, f"?{urlencode(params)}"))
+    return columns
+
+
+def caseload_page(
+    *, user: Any, as_of: dt.date | None = None, params: Mapping[str, Any] | None = None
+) -> Caseload:
+    """The caseload as one page: filtered, sorted and with this week's compliance.
+
+    The rows returned are audited as one consultation (all their ids in one row).
+    """
+    actor = as_actor(user, as_of)
+    shows_compliance = can_see_compliance(actor)
+    worker_filter = actor.role == Role.PPO_MANAGER
+    query = read_caseload_query(
+        params or {}, shows_compliance=shows_compliance, worker_filter=worker_filter
+    )
+    people = caseload_people(actor)
+    worker_choices = _worker_choices(people) if worker_filter else []
+    if query.worker is not None and query.worker not in {pk for pk, _ in worker_choices}:
+        query = CaseloadQuery(
+            strand=query.strand,
+            status=query.status,
+            grade=query.grade,
+            sort=query.sort,
+            direction=query.direction,
+            ignored=(
+                *query.ignored,
+                "Nobody on the scheme is allocated to that worker, so that filter was not applied.",
+            ),
+        )
+
+    if query.strand:
+        people = people.filter(strand=query.strand)
+    if query.status:
+        people = people.filter(current_status=query.status)
+    if query.grade:
+        people = people.filter(iom_grade=query.grade)
+    if query.worker is not None:
+        people = people.filter(Q(key_worker_id=query.worker) | Q(offender_manager_id=query.worker))
+
+    week = week_containing(actor.as_of)
+    table: ComplianceTable | None = None
+    if shows_compliance:
+        last_attended = (
+            Contact.objects.filter(records_q(actor, RecordKind.CONTACTS, "offenders.contact"))
+            .filter(
+                offender=OuterRef("pk"),
+                outcome=ContactOutcome.ATTENDED,
+                occurred_at__lt=week.ends_at,
+            )
+            .order_by("-occurred_at")
+            .values("occurred_at")[:1]
+        )
+        people = people.annotate(last_contact_at=Subquery(last_attended))
+    offenders = list(people)
+    if shows_compliance:
+        table = weekly_compliance(
+            user=actor, as_of=actor.as_of, offender_ids=[o.pk for o in offenders]
+        )
+
+    zone = timezone.get_default_timezone()
+    rows = []
+    for offender in offenders:
+        row = CaseloadRow(offender=offender)
+        if table is not None:
+            last = offender.last_contact_at
+            if last is not None:
+                row.days_since_contact = (actor.as_of - timezone.localtime(last, zone).date()).days
+            row.this_week = table.get(offender.pk, week)
+        rows.append(row)
+    rows = sort_rows(rows, query.sort, query.direction)
+
+    audit.consulted(
+        actor,
+        OFFENDER,
+        [row.offender for row in rows],
+        view="caseload",
+        filters=query.filter_params(),
+        sort=f"{query.sort} {query.direction}",
+    )
+    caseload = Caseload(
+        actor=actor,
+        as_of=actor.as_of,
+        query=query,
+        rows=rows,
+        shows_compliance=shows_compliance,
+        week=week,
+        contact_target=table.contact_target if table else None,
+        drug_test_target=table.drug_test_target if table else None,
+        worker_choices=worker_choices,
+    )
+    caseload.columns = _columns(caseload)
+    return caseload

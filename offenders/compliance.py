@@ -1,0 +1,607 @@
+"""Premium-service compliance: contacts and drug tests made each week against the targets.
+
+001 §3.2 (the Stockton "Premium Service Protocol"): each PPO has four contacts a week
+(§3.2b) and, if on licence, twice-weekly drug testing (§3.2f). Both targets are the
+scheme's settings (`access.models.Scheme.contact_target_per_week`,
+`drug_test_target_per_week`).
+
+The rules, decided here once and used by the caseload, the compliance page and any
+later agenda:
+
+* **Weeks** run Monday to Sunday in Europe/London local dates. A contact belongs to
+  the week of its *local* date: 23:30 on a Sunday in BST is 22:30 UTC and still that
+  Sunday's week; 00:00 local on a Monday starts the new week. The boundaries are
+  computed in Python as local midnights (`local_midnight`), so the databases compare
+  aware datetimes and never have to truncate dates in a time zone.
+* **What counts as a contact**: only a contact whose outcome is "attended". A failed
+  attendance is not a contact made. An acceptable absence (ContactOutcome.EXCUSED) is
+  not a contact made either — it excuses the person, it does not supervise them — but
+  it is counted and shown next to the figure so the conference can take it into
+  account (001 §3.2b: "reviewed by Conference"). Every kind of contact (office, home
+  visit, phone, prison visit, report centre, outreach) and every agency's contact counts.
+* **Drug tests**: every test taken counts whatever its result (a refusal or an invalid
+  sample is still a test attempted and recorded); the target applies only to people
+  on licence (`Offender.supervision == "licence"`, 001 §3.2f). Supervision has no
+  history in the record, so today's value applies to every week.
+* **Who is assessed in a week**: a person on the scheme as a PPO on at least one day
+  of the week (Deter Young Offenders are on a different regime, 003 §7) and not in
+  custody (remand or sentence) on every day of it. Someone in custody for the whole
+  week cannot be seen in the community, so the community contact target does not
+  apply ("n/a"). A part week (selected, released or remanded mid-week) is assessed
+  against the full target.
+* **The week in progress** is observed up to `as_of`: contacts after the end of that
+  day are not counted, and "the whole week" for custody means Monday to `as_of`.
+  Scheme-wide figures use complete weeks only (the N weeks before the current one).
+* **Who may see it**: only roles that may read *every* contact and drug test of a
+  person, whoever recorded them (ACCESS.md: PPO manager, key worker, police, YOT).
+  Prison staff and partners read only their own agency's contacts, so a compliance
+  figure built from what they can see would be misleading; they are refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from access import audit
+from access.errors import NotPermitted
+from access.models import Role, Scheme
+from access.policy import Actor, RecordKind, Rows, as_actor, grant, people_q, records_q
+
+from .models import (
+    Contact,
+    ContactOutcome,
+    CustodyEpisode,
+    DrugTest,
+    Offender,
+    ProgrammeEpisode,
+    ProgrammeKind,
+    Supervision,
+)
+
+OFFENDER = "offenders.offender"
+ONE_DAY = dt.timedelta(days=1)
+
+# The scheme-wide figures: the last month and the last quarter of complete weeks.
+SCHEME_PERIODS_WEEKS = (4, 13)
+
+
+# --- Red / amber / green -------------------------------------------------------------------
+
+
+class Rag(enum.StrEnum):
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+    @property
+    def label(self) -> str:
+        # In words, never colour alone (WCAG 1.4.1, shared/UI.md "Accessibility").
+        return {
+            Rag.GREEN: "Green – target met",
+            Rag.AMBER: "Amber – half or more",
+            Rag.RED: "Red – below half",
+        }[self]
+
+    @property
+    def tag_class(self) -> str:
+        # GOV.UK tags have no amber: orange stands in for it (shared/UI.md).
+        return {
+            Rag.GREEN: "govuk-tag--green",
+            Rag.AMBER: "govuk-tag--orange",
+            Rag.RED: "govuk-tag--red",
+        }[self]
+
+    @property
+    def severity(self) -> int:
+        return {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2}[self]
+
+
+def rag_for(done: int, target: int) -> Rag:
+    """The red/amber/green rating of `done` against a weekly `target` (001 §3.2).
+
+    001 §3.2b sets four contacts a week and §3.2f twice-weekly drug tests for licensees;
+    the guidance gives no rating, so the scheme's is:
+
+    * **green** — the target is met: `done >= target` (4 of 4, or more);
+    * **amber** — at least half of the target: `2 * done >= target` (2 or 3 of 4;
+      1 of 2; 2 of 3 — half is rounded up);
+    * **red** — below half (0 or 1 of 4; 0 of 2).
+
+    The one definition of the rating: the caseload, the compliance page and anything
+    else that rates compliance call this. A target of 0 asks for nothing and is met.
+    """
+    if done >= target:
+        return Rag.GREEN
+    if 2 * done >= target:
+        return Rag.AMBER
+    return Rag.RED
+
+
+# --- Weeks ----------------------------------------------------------------------------------
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    """The start of `day` in the scheme's time zone (Europe/London), as an aware datetime.
+
+    UK clocks change at 01:00 UTC, so local midnight always exists and is never ambiguous.
+    """
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_default_timezone())
+
+
+def monday_of(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def week_start_of(moment: dt.datetime) -> dt.date:
+    """The Monday of the week an aware datetime belongs to, by its Europe/London local date."""
+    local_day = timezone.localtime(moment, timezone.get_default_timezone()).date()
+    return monday_of(local_day)
+
+
+@dataclass(frozen=True)
+class Week:
+    """A Monday–Sunday week of local dates, observed up to `last_day` (Sunday when complete)."""
+
+    start: dt.date
+    last_day: dt.date
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(days=6)
+
+    @property
+    def complete(self) -> bool:
+        return self.last_day >= self.end
+
+    @property
+    def starts_at(self) -> dt.datetime:
+        return local_midnight(self.start)
+
+    @property
+    def ends_at(self) -> dt.datetime:
+        """The first moment after the observed part of the week (exclusive)."""
+        return local_midnight(self.last_day + ONE_DAY)
+
+    def days(self) -> list[dt.date]:
+        return [
+            self.start + dt.timedelta(days=n) for n in range((self.last_day - self.start).days + 1)
+        ]
+
+
+def week_containing(as_of: dt.date) -> Week:
+    """The week `as_of` falls in, observed up to `as_of` itself."""
+    start = monday_of(as_of)
+    return Week(start=start, last_day=min(as_of, start + dt.timedelta(days=6)))
+
+
+def complete_weeks_before(as_of: dt.date, count: int) -> list[Week]:
+    """The `count` complete weeks before the week containing `as_of`, oldest first."""
+    this_monday = monday_of(as_of)
+    return [
+        Week(start=start, last_day=start + dt.timedelta(days=6))
+        for start in (this_monday - dt.timedelta(weeks=n) for n in range(count, 0, -1))
+    ]
+
+
+# --- Who may see it, and whose people ------------------------------------------------------
+
+
+def can_see_compliance(actor: Actor) -> bool:
+    """Only roles that read every contact and drug test of their people, whoever made them.
+
+    Derived from the policy table rather than listed, so a change there carries over:
+    today that is the PPO manager, key worker, police officer and YOT worker. Prison
+    staff and partners see only their own agency's contacts (ACCESS.md), and a figure
+    built from part of the record would be wrong, so they do not get one.
+    """
+    contacts = grant(actor, RecordKind.CONTACTS)
+    tests = grant(actor, RecordKind.DRUG_TESTS)
+    custody = grant(actor, RecordKind.CUSTODY)
+    return (
+        contacts.can_read
+        and contacts.rows is Rows.ALL
+        and tests.can_count
+        and tests.rows is Rows.ALL
+        and tests.agency_kinds is None
+        and custody.can_read
+    )
+
+
+def allocated_q(actor: Actor) -> Q:
+    """The people an actor works with day to day, within their scope.
+
+    A key worker: those allocated to them as key worker or offender manager. Everyone
+    else: no narrowing (the scope of their role is the limit).
+    """
+    if actor.role == Role.KEY_WORKER:
+        return Q(key_worker=actor.user) | Q(offender_manager=actor.user)
+    return Q()
+
+
+def _require(actor: Actor) -> None:
+    if not can_see_compliance(actor):
+        raise NotPermitted(
+            "Compliance figures are for PPO managers, key workers, police officers and "
+            "YOT workers: your role sees only part of the contacts and drug tests."
+        )
+
+
+# --- Per person, per week -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measure:
+    """What was done in a week against a target; `target` None means not applicable."""
+
+    done: int
+    target: int | None
+    not_applicable_because: str = ""
+
+    @property
+    def applies(self) -> bool:
+        return self.target is not None
+
+    @property
+    def rag(self) -> Rag | None:
+        return rag_for(self.done, self.target) if self.target is not None else None
+
+    @property
+    def met(self) -> bool:
+        return self.target is not None and self.done >= self.target
+
+    @property
+    def shown(self) -> str:
+        return f"{self.done} of {self.target}" if self.target is not None else "n/a"
+
+
+@dataclass(frozen=True)
+class PersonWeek:
+    offender_id: int
+    week: Week
+    contacts: Measure
+    drug_tests: Measure
+    excused: int = 0  # acceptable absences: shown, not counted
+    failed: int = 0  # failed to attend: shown, not counted
+
+    @property
+    def below_target(self) -> bool:
+        return (self.contacts.applies and not self.contacts.met) or (
+            self.drug_tests.applies and not self.drug_tests.met
+        )
+
+    @property
+    def worst_rag(self) -> Rag | None:
+        rags = [r for r in (self.contacts.rag, self.drug_tests.rag) if r is not None]
+        return min(rags, key=lambda r: r.severity) if rags else None
+
+
+@dataclass
+class ComplianceTable:
+    """Per person and week; `weeks` oldest first, the week in progress last if included."""
+
+    as_of: dt.date
+    weeks: list[Week]
+    contact_target: int
+    drug_test_target: int
+    by_person: dict[int, dict[dt.date, PersonWeek]] = field(default_factory=dict)
+
+    def get(self, offender_id: int, week: Week) -> PersonWeek | None:
+        return self.by_person.get(offender_id, {}).get(week.start)
+
+
+def _week_index(field_name: str, weeks: list[Week]) -> Case:
+    """Which of `weeks` a datetime column falls in (-1 for none), by local week boundaries."""
+    return Case(
+        *[
+            When(
+                **{f"{field_name}__gte": week.starts_at, f"{field_name}__lt": week.ends_at},
+                then=Value(index),
+            )
+            for index, week in enumerate(weeks)
+        ],
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+
+
+def _covered(intervals: Iterable[tuple[dt.date, dt.date | None]], days: list[dt.date]) -> bool:
+    """Is every day in `days` inside one of the [start, end) intervals (end None = open)?"""
+    spans = list(intervals)
+    return bool(days) and all(
+        any(start <= day and (end is None or day < end) for start, end in spans) for day in days
+    )
+
+
+def _overlaps(
+    intervals: Iterable[tuple[dt.date, dt.date | None]], first: dt.date, last: dt.date
+) -> bool:
+    return any(start <= last and (end is None or end > first) for start, end in intervals)
+
+
+def weekly_compliance(
+    *,
+    user: Any,
+    as_of: dt.date,
+    offender_ids: Collection[int],
+    complete_weeks: int = 0,
+    include_current: bool = True,
+) -> ComplianceTable:
+    """Contacts and drug tests per person per week, against the scheme's targets.
+
+    The weeks are the `complete_weeks` before the week of `as_of`, then (if
+    `include_current`) that week observed up to `as_of`. People outside the user's
+    scope are dropped; only contacts and tests the user may count are counted.
+
+    A fixed number of queries whatever the number of people or weeks: the people
+    (scope re-checked), their PPO episodes, their custody episodes, contacts grouped by
+    (person, week, outcome) and drug tests grouped by (person, week).
+    """
+    actor = as_actor(user, as_of)
+    _require(actor)
+    scheme = Scheme.current()
+    weeks = complete_weeks_before(as_of, complete_weeks)
+    if include_current:
+        weeks.append(week_containing(as_of))
+    table = ComplianceTable(
+        as_of=as_of,
+        weeks=weeks,
+        contact_target=scheme.contact_target_per_week,
+        drug_test_target=scheme.drug_test_target_per_week,
+    )
+    if not weeks:
+        return table
+    first_day, last_day = weeks[0].start, weeks[-1].last_day
+    window_start, window_end = weeks[0].starts_at, weeks[-1].ends_at
+
+    supervision = dict(
+        Offender.objects.filter(people_q(actor), pk__in=list(offender_ids)).values_list(
+            "pk", "supervision"
+        )
+    )
+    ids = list(supervision)
+
+    ppo_spells: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
+    for offender_id, selected_on, deselected_on in (
+        ProgrammeEpisode.objects.filter(people_q(actor, prefix="offender__"))
+        .filter(offender_id__in=ids, kind=ProgrammeKind.PPO, selected_on__lte=last_day)
+        .filter(Q(deselected_on__isnull=True) | Q(deselected_on__gt=first_day))
+        .values_list("offender_id", "selected_on", "deselected_on")
+    ):
+        ppo_spells[offender_id].append((selected_on, deselected_on))
+
+    custody_spells: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
+    for offender_id, started_on, released_on in (
+        CustodyEpisode.objects.filter(
+            records_q(actor, RecordKind.CUSTODY, "offenders.custodyepisode")
+        )
+        .filter(offender_id__in=ids, started_on__lte=last_day)
+        .filter(Q(released_on__isnull=True) | Q(released_on__gt=first_day))
+        .values_list("offender_id", "started_on", "released_on")
+    ):
+        custody_spells[offender_id].append((started_on, released_on))
+
+    contact_counts: dict[tuple[int, int, str], int] = {}
+    for row in (
+        Contact.objects.filter(
+            records_q(actor, RecordKind.CONTACTS, "offenders.contact", count_only=True)
+        )
+        .filter(offender_id__in=ids, occurred_at__gte=window_start, occurred_at__lt=window_end)
+        .annotate(week_index=_week_index("occurred_at", weeks))
+        .order_by()
+        .values("offender_id", "week_index", "outcome")
+        .annotate(n=Count("pk"))
+    ):
+        contact_counts[(row["offender_id"], row["week_index"], row["outcome"])] = row["n"]
+
+    test_counts: dict[tuple[int, int], int] = {}
+    for row in (
+        DrugTest.objects.filter(
+            records_q(actor, RecordKind.DRUG_TESTS, "offenders.drugtest", count_only=True)
+        )
+        .filter(offender_id__in=ids, tested_at__gte=window_start, tested_at__lt=window_end)
+        .annotate(week_index=_week_index("tested_at", weeks))
+        .order_by()
+        .values("offender_id", "week_index")
+        .annotate(n=Count("pk"))
+    ):
+        test_counts[(row["offender_id"], row["week_index"])] = row["n"]
+
+    for offender_id in ids:
+        per_week: dict[dt.date, PersonWeek] = {}
+        for index, week in enumerate(weeks):
+            attended = contact_counts.get((offender_id, index, ContactOutcome.ATTENDED), 0)
+            tests = test_counts.get((offender_id, index), 0)
+            reason = ""
+            if not _overlaps(ppo_spells[offender_id], week.start, week.last_day):
+                reason = "Not on the scheme as a PPO this week"
+            elif _covered(custody_spells[offender_id], week.days()):
+                # In custody every day: the community contact target cannot apply.
+                reason = "In custody all week"
+            contact_target = None if reason else table.contact_target
+            test_reason = reason
+            if not test_reason and supervision[offender_id] != Supervision.LICENCE:
+                # 001 §3.2f: twice-weekly testing is for licensees only.
+                test_reason = "Not on licence"
+            if not test_reason and table.drug_test_target == 0:
+                test_reason = "No drug test target set"
+            if contact_target == 0:
+                contact_target, reason = None, "No contact target set"
+            per_week[week.start] = PersonWeek(
+                offender_id=offender_id,
+                week=week,
+                contacts=Measure(attended, contact_target, reason),
+                drug_tests=Measure(
+                    tests, None if test_reason else table.drug_test_target, test_reason
+                ),
+                excused=contact_counts.get((offender_id, index, ContactOutcome.EXCUSED), 0),
+                failed=contact_counts.get((offender_id, index, ContactOutcome.FAILED), 0),
+            )
+        table.by_person[offender_id] = per_week
+    return table
+
+
+# --- Scheme-wide ----------------------------------------------------------------------------
+
+
+def percentage(part: int, whole: int) -> int | None:
+    """`part` of `whole` as a whole percentage, halves rounded up; None when `whole` is 0."""
+    if whole == 0:
+        return None
+    return (200 * part + whole) // (2 * whole)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many assessed person-weeks met the target."""
+
+    met: int = 0
+    assessed: int = 0
+
+    @property
+    def share(self) -> int | None:
+        return percentage(self.met, self.assessed)
+
+    @property
+    def shown(self) -> str:
+        if self.assessed == 0:
+            return "No weeks to assess"
+        return f"{self.share}%"
+
+    def add(self, measure: Measure) -> Tally:
+        if not measure.applies:
+            return self
+        return Tally(self.met + int(measure.met), self.assessed + 1)
+
+
+@dataclass(frozen=True)
+class PeriodCompliance:
+    """Compliance over some complete weeks: contacts and, for licensees, drug tests."""
+
+    weeks: list[Week]
+    contacts: Tally
+    drug_tests: Tally
+
+    @property
+    def first_day(self) -> dt.date:
+        return self.weeks[0].start
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.weeks[-1].last_day
+
+    @property
+    def label(self) -> str:
+        return f"Last {len(self.weeks)} weeks" if len(self.weeks) > 1 else "Week"
+
+
+def tally(table: ComplianceTable, weeks: list[Week]) -> PeriodCompliance:
+    contacts, tests = Tally(), Tally()
+    for per_week in table.by_person.values():
+        for week in weeks:
+            person_week = per_week.get(week.start)
+            if person_week is not None:
+                contacts = contacts.add(person_week.contacts)
+                tests = tests.add(person_week.drug_tests)
+    return PeriodCompliance(weeks=weeks, contacts=contacts, drug_tests=tests)
+
+
+@dataclass(frozen=True)
+class BelowTarget:
+    offender: Offender
+    this_week: PersonWeek
+
+
+@dataclass
+class ComplianceSummary:
+    as_of: dt.date
+    contact_target: int
+    drug_test_target: int
+    this_week: Week
+    periods: list[PeriodCompliance]
+    by_week: list[PeriodCompliance]  # the longest period, week by week, newest first
+    below_target: list[BelowTarget]
+    people_counted: int
+
+
+def compliance_people(*, user: Any, as_of: dt.date, first_day: dt.date) -> QuerySet[Offender]:
+    """The PPOs whose compliance the user follows from `first_day` to `as_of`.
+
+    In the user's scope (access.policy.people_q), allocated to them if a key worker, and
+    on the scheme as a PPO at some point in the period.
+    """
+    actor = as_actor(user, as_of)
+    _require(actor)
+    ppo_in_period = (
+        ProgrammeEpisode.objects.filter(kind=ProgrammeKind.PPO, selected_on__lte=as_of)
+        .filter(Q(deselected_on__isnull=True) | Q(deselected_on__gt=first_day))
+        .values("offender_id")
+    )
+    return (
+        Offender.objects.filter(people_q(actor))
+        .filter(allocated_q(actor), pk__in=ppo_in_period)
+        .with_status(as_of)
+        .select_related("key_worker")
+    )
+
+
+def compliance_summary(*, user: Any, as_of: dt.date) -> ComplianceSummary:
+    """Scheme-wide compliance for the last 4 and 13 complete weeks, and who is below
+    target this week so far; the people named are audited as a consultation.
+
+    "Scheme-wide" within the user's scope: a key worker sees their own caseload's
+    figures, a manager or police officer the whole scheme's, a YOT worker their young
+    people's. A share is of the PPO-weeks assessed (see the module docstring).
+    """
+    actor = as_actor(user, as_of)
+    _require(actor)
+    longest = max(SCHEME_PERIODS_WEEKS)
+    first_day = complete_weeks_before(as_of, longest)[0].start
+    people = list(compliance_people(user=actor, as_of=as_of, first_day=first_day))
+    table = weekly_compliance(
+        user=actor,
+        as_of=as_of,
+        offender_ids=[p.pk for p in people],
+        complete_weeks=longest,
+        include_current=True,
+    )
+    complete, this_week = table.weeks[:-1], table.weeks[-1]
+    periods = [tally(table, complete[-count:]) for count in SCHEME_PERIODS_WEEKS]
+    by_week = [tally(table, [week]) for week in reversed(complete)]
+    below = [
+        BelowTarget(offender=person, this_week=person_week)
+        for person in people
+        if (person_week := table.get(person.pk, this_week)) is not None and person_week.below_target
+    ]
+    below.sort(
+        key=lambda b: (
+            b.this_week.worst_rag.severity if b.this_week.worst_rag else 3,
+            b.offender.last_name.lower(),
+            b.offender.first_name.lower(),
+            b.offender.pk,
+        )
+    )
+    audit.consulted(
+        actor,
+        OFFENDER,
+        [b.offender for b in below],
+        view="compliance",
+        people_counted=len(table.by_person),
+    )
+    return ComplianceSummary(
+        as_of=as_of,
+        contact_target=table.contact_target,
+        drug_test_target=table.drug_test_target,
+        this_week=this_week,
+        periods=periods,
+        by_week=by_week,
+        below_target=below,
+        people_counted=len(table.by_person),
+    )
