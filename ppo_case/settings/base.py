@@ -119,7 +119,6 @@ STATICFILES_DIRS = [
     ("govuk", BASE_DIR / "node_modules/govuk-frontend/dist/govuk"),
     ("moj", BASE_DIR / "node_modules/@ministryofjustice/frontend/moj"),
     BASE_DIR / "frontend/build",
-    BASE_DIR / "static",
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
