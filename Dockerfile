@@ -45,8 +45,7 @@ COPY --from=frontend /app/node_modules/@ministryofjustice/frontend/moj/ node_mod
 # Collected at build time too, so the worker and beat containers (which may render
 # templates, e.g. the PDF report) have the manifest; the web service collects again at
 # start. The secret and hosts here exist for this one command only.
-RUN mkdir -p static \
-    && DJANGO_SECRET_KEY=collectstatic-at-build-time-only-not-used-for-anything-else \
+RUN DJANGO_SECRET_KEY=collectstatic-at-build-time-only-not-used-for-anything-else \
        DJANGO_ALLOWED_HOSTS=localhost \
        python manage.py collectstatic --noinput --verbosity 0
 

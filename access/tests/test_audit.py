@@ -65,7 +65,7 @@ def test_a_list_audits_exactly_the_records_it_returned(client, key_worker, ppo):
 
 
 def test_a_record_outside_scope_is_a_404_and_the_refusal_is_audited(client, key_worker):
-    outsider = OffenderFactory()  # no programme episode: not a key worker's
+    outsider = OffenderFactory(first_name="Zebedee")  # no programme episode: not a key worker's
     response = sign_in(client, key_worker).get(reverse("offenders:detail", args=[outsider.pk]))
     assert response.status_code == 404
     assert b"Page not found" in response.content
