@@ -108,6 +108,7 @@ chromium:
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 migrations-check: install
 	$(PY) manage.py makemigrations --check --dry-run

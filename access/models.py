@@ -268,7 +268,6 @@ class AuditEvent(models.Model):
         return f",{','.join(str(i) for i in ids)}," if ids else ""
 
 
-
 class OffenderUserObjectPermission(UserObjectPermissionBase):
     """An explicit one-off grant of one person's record to one user (django-guardian).
 

@@ -419,6 +419,19 @@ def can_write(
     pathway_id: int | None = None,
 ) -> bool:
     """May the actor create or change a record of this kind for this person?"""
+    return may_write_kind(
+        actor, kind, record_agency_id=record_agency_id, pathway_id=pathway_id
+    ) and can_change_person(actor, offender_id)
+
+
+def may_write_kind(
+    actor: Actor,
+    kind: RecordKind,
+    *,
+    record_agency_id: int | None = None,
+    pathway_id: int | None = None,
+) -> bool:
+    """The record-kind half of can_write, for someone already known to be writable."""
     g = grant(actor, kind)
     if g.write is Write.NONE:
         return False
@@ -428,7 +441,28 @@ def can_write(
         agency = actor.agency
         if agency is None or not agency.pathways_served.filter(pk=pathway_id).exists():
             return False
-    return can_change_person(actor, offender_id)
+    return True
+
+
+# ACCESS.md: the steering group sees aggregates only; a PPO manager sees everyone anyway.
+AGGREGATE_ROLES = frozenset({Role.STEERING_GROUP, Role.PPO_MANAGER})
+
+
+def can_see_aggregates(actor: Actor) -> bool:
+    return actor.role in AGGREGATE_ROLES
+
+
+def people_for_counting(actor: Actor) -> Any:
+    """Everyone, for roles that may see scheme-wide counts; nobody otherwise.
+
+    Only for aggregates: a report that counts from this must never show a row that
+    names or identifies a person, and suppresses small counts for the steering group.
+    """
+    from offenders.models import Offender
+
+    if not can_see_aggregates(actor):
+        return Offender.objects.none()
+    return Offender.objects.all()
 
 
 def can_read_audit_log(actor: Actor) -> bool:

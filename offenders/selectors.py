@@ -25,7 +25,7 @@ from access.policy import (
     visible_fields,
 )
 
-from .models import Contact, CustodyEpisode, DrugTest, Offender, OffendingEvent
+from .models import Contact, CustodyEpisode, DrugTest, EventKind, Offender, OffendingEvent
 
 OFFENDER = "offenders.offender"
 
@@ -95,13 +95,38 @@ class Profile:
     identity_fields: frozenset[str] | None
     custody_fields: frozenset[str] | None
     events: list[OffendingEvent] = field(default_factory=list)
-    event_counts: dict[str, int] = field(default_factory=dict)
-    intelligence_count: int | None = None
+    counts_only: dict[str, int] = field(default_factory=dict)
     custody: list[CustodyEpisode] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
     drug_tests: list[DrugTest] | None = None
     shows: dict[str, bool] = field(default_factory=dict)
     under_18: bool = False
+
+
+def offending_counts_only(actor: Any, offender: Offender) -> dict[str, int]:
+    """For roles that may count but not read (ACCESS.md "C"): how many there are.
+
+    One query whatever the number of events, e.g. "3 intelligence reports".
+    """
+    wanted = {
+        kind: label
+        for kind, label in (
+            (RecordKind.INTELLIGENCE, "intelligence reports"),
+            (RecordKind.OFFENDING, "offending events"),
+        )
+        if grant(actor, kind).can_count and not grant(actor, kind).can_read
+    }
+    if not wanted:
+        return {}
+    rows = (
+        OffendingEvent.objects.filter(offender=offender)
+        .filter(offending_events_q(actor, count_only=True))
+        .aggregate(
+            intelligence=Count("pk", filter=Q(kind=EventKind.INTELLIGENCE)),
+            offending=Count("pk", filter=~Q(kind=EventKind.INTELLIGENCE)),
+        )
+    )
+    return {label: rows[str(kind)] for kind, label in wanted.items()}
 
 
 def offender_profile(*, user: Any, pk: Any, as_of: dt.date | None = None) -> Profile:
@@ -124,12 +149,7 @@ def offender_profile(*, user: Any, pk: Any, as_of: dt.date | None = None) -> Pro
     ):
         profile.events = list(events.filter(offending_events_q(actor)))
         shown.append("events")
-    counted = events.filter(offending_events_q(actor, count_only=True)).exclude(
-        pk__in=[e.pk for e in profile.events]
-    )
-    profile.event_counts = {
-        row["kind"]: row["n"] for row in counted.values("kind").annotate(n=Count("pk"))
-    }
+    profile.counts_only = offending_counts_only(actor, offender)
     if grant(actor, RecordKind.CUSTODY).can_read:
         profile.custody = list(
             CustodyEpisode.objects.filter(offender=offender)
@@ -154,16 +174,3 @@ def offender_profile(*, user: Any, pk: Any, as_of: dt.date | None = None) -> Pro
     profile.shows = {str(k): True for k in shown}
     audit.viewed(actor, offender, shown=[str(k) for k in shown])
     return profile
-
-
-def caseload(*, user: Any, as_of: dt.date | None = None) -> list[Offender]:
-    """The people a user starts the day with, audited as a consultation.
-
-    A key worker: the PPOs and DYOs allocated to them that are on the scheme today.
-    A PPO manager or police officer: everyone on the scheme today. Other roles:
-    everyone in their scope (their establishment, their young people, their referrals).
-    The rules, filters, sorting and this week's compliance live in offenders/caseload.py.
-    """
-    from .caseload import caseload_page
-
-    return caseload_page(user=user, as_of=as_of).offenders

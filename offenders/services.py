@@ -12,7 +12,15 @@ from django.utils import timezone
 from access import audit
 from access.errors import ApplicationError, NotPermitted
 from access.models import AuditAction
-from access.policy import RecordKind, Write, as_actor, can_write, grant, kind_of_event, people_q
+from access.policy import (
+    RecordKind,
+    Write,
+    as_actor,
+    can_change_person,
+    can_write,
+    grant,
+    kind_of_event,
+)
 
 from .models import (
     Contact,
@@ -55,20 +63,24 @@ IDENTITY_FIELDS = [
 ]
 
 
+def _only_identity_fields(data: dict[str, Any]) -> None:
+    unknown = set(data) - set(IDENTITY_FIELDS)
+    if unknown:
+        raise ApplicationError(f"Unknown fields: {', '.join(sorted(unknown))}")
+
+
 def offender_create(*, user: Any, data: dict[str, Any]) -> Offender:
     actor = as_actor(user)
     if grant(actor, RecordKind.IDENTITY).write is Write.NONE:
         raise NotPermitted("Your role cannot add people to the record")
-    unknown = set(data) - set(IDENTITY_FIELDS)
-    if unknown:
-        raise NotPermitted(f"Unknown fields: {', '.join(sorted(unknown))}")
+    _only_identity_fields(data)
     with transaction.atomic():
         offender = Offender(**data)
         offender.full_clean()
         offender.save()
         # The person must fall within the creator's own scope (a YOT worker adds
         # under-18s); otherwise they would create a record they cannot see.
-        if not Offender.objects.filter(pk=offender.pk).filter(people_q(actor, write=True)).exists():
+        if not can_change_person(actor, offender.pk):
             transaction.set_rollback(True)
             raise NotPermitted(
                 "This person would be outside the people you work with, so you cannot add them"
@@ -83,9 +95,7 @@ def offender_update(*, user: Any, offender_id: int, data: dict[str, Any]) -> Off
         offender = offender_get(user=actor, pk=offender_id)
         if not can_write(actor, RecordKind.IDENTITY, offender.pk):
             raise NotPermitted("Your role cannot change this person's details")
-        unknown = set(data) - set(IDENTITY_FIELDS)
-        if unknown:
-            raise NotPermitted(f"Unknown fields: {', '.join(sorted(unknown))}")
+        _only_identity_fields(data)
         changed = [name for name, value in data.items() if getattr(offender, name) != value]
         for name in changed:
             setattr(offender, name, data[name])

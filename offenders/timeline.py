@@ -24,7 +24,7 @@ from .models import (
     OffendingEvent,
     ProgrammeEpisode,
 )
-from .selectors import offender_get
+from .selectors import offender_get, offending_counts_only
 
 # The kinds a viewer can filter by, in the order the filter shows them.
 TIMELINE_KINDS = {
@@ -197,7 +197,10 @@ def offender_timeline(*, user: Any, pk: Any, kinds: set[str] | None = None) -> T
                     )
                 )
     if "programme" in selected:
-        for p in ProgrammeEpisode.objects.filter(offender=offender)[:PER_KIND_LIMIT]:
+        episodes = ProgrammeEpisode.objects.filter(offender=offender).filter(
+            records_q(actor, RecordKind.SELECTION, "offenders.programmeepisode")
+        )
+        for p in episodes[:PER_KIND_LIMIT]:
             items.append(
                 TimelineItem(
                     "programme",
@@ -242,25 +245,6 @@ def offender_timeline(*, user: Any, pk: Any, kinds: set[str] | None = None) -> T
 
     # Newest first; a dated-only record sorts after timed records of the same day.
     items.sort(key=lambda i: (timezone.localtime(i.at).date(), i.has_time, i.at), reverse=True)
-    counts_only: dict[str, int] = {}
-    if (
-        not grant(actor, RecordKind.INTELLIGENCE).can_read
-        and grant(actor, RecordKind.INTELLIGENCE).can_count
-    ):
-        counts_only["intelligence reports"] = (
-            OffendingEvent.objects.filter(offender=offender, kind="intelligence")
-            .filter(offending_events_q(actor, count_only=True))
-            .count()
-        )
-    if (
-        not grant(actor, RecordKind.OFFENDING).can_read
-        and grant(actor, RecordKind.OFFENDING).can_count
-    ):
-        counts_only["offending events"] = (
-            OffendingEvent.objects.filter(offender=offender)
-            .exclude(kind="intelligence")
-            .filter(offending_events_q(actor, count_only=True))
-            .count()
-        )
+    counts_only = offending_counts_only(actor, offender)
     audit.viewed(actor, offender, shown=sorted(selected), view="timeline")
     return Timeline(offender, items, available, selected, counts_only)

@@ -12,7 +12,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from access.errors import ApplicationError
-from access.policy import RecordKind, Write, actor_for, can_write, grant, kind_of_event
+from access.policy import (
+    RecordKind,
+    Write,
+    actor_for,
+    can_change_person,
+    can_write,
+    grant,
+    kind_of_event,
+    may_write_kind,
+)
 
 from . import selectors, services
 from . import timeline as timeline_selector
@@ -61,8 +70,6 @@ def offender_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     profile = selectors.offender_profile(user=request.user, pk=pk)
     actor = actor_for(request.user)
     actions = casework_actions(actor, profile.offender)
-    if can_write(actor, RecordKind.IDENTITY, profile.offender.pk):
-        actions.append(("Change details", reverse("offenders:update", args=[pk])))
     return render(
         request,
         "offenders/detail.html",
@@ -335,24 +342,27 @@ def timeline_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def casework_actions(actor: Any, offender: Any) -> list[tuple[str, str]]:
-    """The "log something" links this viewer may use for this person."""
-    links = []
-    if can_write(actor, RecordKind.CONTACTS, offender.pk, record_agency_id=actor.agency_id):
-        links.append(("Log contact", reverse("offenders:contact-log", args=[offender.pk])))
-    if can_write(actor, RecordKind.DRUG_TESTS, offender.pk, record_agency_id=actor.agency_id):
-        links.append(("Record drug test", reverse("offenders:drug-test", args=[offender.pk])))
-    if grant(actor, RecordKind.OFFENDING).write is not Write.NONE and can_write(
-        actor, RecordKind.OFFENDING, offender.pk
-    ):
-        links.append(
-            ("Record arrest or intelligence", reverse("offenders:event-record", args=[offender.pk]))
-        )
-    if can_write(actor, RecordKind.CUSTODY, offender.pk):
-        links.append(("Record custody", reverse("offenders:custody-create", args=[offender.pk])))
-        if offender.current_status != "community":
-            links.append(
-                ("Record release", reverse("offenders:custody-release", args=[offender.pk]))
-            )
-    if can_write(actor, RecordKind.IDENTITY, offender.pk):
-        links.append(("Change IOM grade", reverse("offenders:grade-change", args=[offender.pk])))
-    return links
+    """The "log something" links this viewer may use for this person.
+
+    Whether the person is writable at all is asked once; then each kind of record.
+    """
+    if not can_change_person(actor, offender.pk):
+        return []
+    own = {"record_agency_id": actor.agency_id}
+    candidates = [
+        (RecordKind.CONTACTS, own, "Log contact", "offenders:contact-log"),
+        (RecordKind.DRUG_TESTS, own, "Record drug test", "offenders:drug-test"),
+        (RecordKind.OFFENDING, {}, "Record arrest or intelligence", "offenders:event-record"),
+        (RecordKind.CUSTODY, {}, "Record custody", "offenders:custody-create"),
+    ]
+    if offender.current_status != "community":
+        candidates.append((RecordKind.CUSTODY, {}, "Record release", "offenders:custody-release"))
+    candidates += [
+        (RecordKind.IDENTITY, {}, "Change IOM grade", "offenders:grade-change"),
+        (RecordKind.IDENTITY, {}, "Change details", "offenders:update"),
+    ]
+    return [
+        (label, reverse(url_name, args=[offender.pk]))
+        for kind, options, label, url_name in candidates
+        if may_write_kind(actor, kind, **options)
+    ]

@@ -10,12 +10,10 @@ from django.db.models import Count
 
 from access.errors import NotPermitted
 from access.models import Role, Scheme
-from access.policy import as_actor
+from access.policy import as_actor, can_see_aggregates, people_for_counting
 
 # ACCESS.md "Steering group": counts under 5 suppressed.
 SUPPRESSION_THRESHOLD = 5
-
-AGGREGATE_ROLES = frozenset({Role.STEERING_GROUP, Role.PPO_MANAGER})
 
 
 @dataclass(frozen=True)
@@ -34,14 +32,15 @@ def suppress(value: int) -> int | None:
 
 def scheme_headline(*, user: Any, as_of: dt.date | None = None) -> list[Figure]:
     """Counts of PPOs on the scheme today by status, against the scheme's capacity."""
-    from offenders.models import Offender, ProgrammeEpisode, ProgrammeKind, Status
+    from offenders.models import ProgrammeEpisode, ProgrammeKind, Status
 
     actor = as_actor(user, as_of)
-    if actor.role not in AGGREGATE_ROLES:
+    if not can_see_aggregates(actor):
         raise NotPermitted("Only the steering group and PPO managers see scheme figures")
     on_scheme = ProgrammeEpisode.objects.open_on(actor.as_of).filter(kind=ProgrammeKind.PPO)
     by_status = dict(
-        Offender.objects.filter(pk__in=on_scheme.values("offender_id"))
+        people_for_counting(actor)
+        .filter(pk__in=on_scheme.values("offender_id"))
         .with_status(actor.as_of)
         .values_list("current_status")
         .annotate(n=Count("pk"))

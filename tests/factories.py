@@ -175,3 +175,13 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     )
     pathway = factory.LazyFunction(lambda: Pathway.objects.get(code="drugs_alcohol"))
     opened_on = dt.date(2025, 1, 1)
+
+
+def sign_in(client: object, user: object) -> object:
+    """Sign a test client in without a password.
+
+    django-axes's backend is listed first and cannot load a user, so force_login must
+    name the model backend.
+    """
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")  # type: ignore[attr-defined]
+    return client

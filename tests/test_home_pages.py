@@ -12,10 +12,9 @@ from tests.factories import (
     CustodyEpisodeFactory,
     OffenderFactory,
     ProgrammeEpisodeFactory,
+    sign_in,
     staff,
 )
-
-BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 @pytest.fixture
@@ -33,7 +32,7 @@ def scheme(db):
 
 
 def home(client, user):
-    client.force_login(user, backend=BACKEND)
+    sign_in(client, user)
     return client.get(reverse("home"))
 
 
@@ -103,7 +102,7 @@ def test_prison_worker_starts_with_people_in_their_establishment(client, scheme)
 
 def test_admin_for_a_staff_manager_is_scoped_and_audited(client, scheme):
     manager = staff(Role.PPO_MANAGER, is_staff=True)
-    client.force_login(manager, backend=BACKEND)
+    sign_in(client, manager)
     response = client.get(reverse("admin:offenders_offender_changelist"))
     assert response.status_code == 200
     listed = AuditEvent.objects.get(action=AuditAction.LIST, channel="admin")

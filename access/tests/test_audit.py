@@ -11,9 +11,7 @@ from django.urls import reverse
 
 from access.models import AuditAction, AuditEvent, AuditTrailIsAppendOnly, Role
 from offenders import services
-from tests.factories import OffenderFactory, ProgrammeEpisodeFactory, staff
-
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+from tests.factories import OffenderFactory, ProgrammeEpisodeFactory, sign_in, staff
 
 
 @pytest.fixture
@@ -26,11 +24,6 @@ def ppo(db, key_worker):
     offender = OffenderFactory(key_worker=key_worker)
     ProgrammeEpisodeFactory(offender=offender)
     return offender
-
-
-def sign_in(client, user):
-    client.force_login(user, backend=BACKEND)
-    return client
 
 
 def test_viewing_a_profile_is_audited_with_who_agency_what_and_where(client, key_worker, ppo):
@@ -179,21 +172,21 @@ def test_reading_the_audit_log_needs_its_own_permission_and_is_audited(client, k
     sign_in(client, key_worker)
     assert client.get(reverse("audit-log")).status_code == 403
     manager = staff(Role.PPO_MANAGER)
-    client.force_login(manager, backend=BACKEND)
+    sign_in(client, manager)
     response = client.get(reverse("audit-log"))
     assert response.status_code == 200
     assert AuditEvent.objects.filter(
         action=AuditAction.LIST, record_type="access.auditevent", user=manager
     ).exists()
     admin = staff(Role.ADMINISTRATOR)
-    client.force_login(admin, backend=BACKEND)
+    sign_in(client, admin)
     assert client.get(reverse("audit-log")).status_code == 200
 
 
 def test_audit_log_filters_by_person(client, key_worker, ppo):
     sign_in(client, key_worker).get(reverse("offenders:detail", args=[ppo.pk]))
     manager = staff(Role.PPO_MANAGER)
-    client.force_login(manager, backend=BACKEND)
+    sign_in(client, manager)
     response = client.get(reverse("audit-log"), {"person": str(ppo.pk), "action": "view"})
     rows = list(response.context["page"].object_list)
     assert [e.user for e in rows] == [key_worker]

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from access.models import AgencyKind, AuditAction, AuditEvent, Role
-from offenders.caseload import read_caseload_query
+from offenders.caseload import caseload_page, read_caseload_query
 from offenders.models import (
     ContactOutcome,
     CustodyKind,
@@ -22,7 +22,6 @@ from offenders.models import (
     Strand,
     Supervision,
 )
-from offenders.selectors import caseload
 from tests.factories import (
     AgencyFactory,
     ContactFactory,
@@ -31,10 +30,10 @@ from tests.factories import (
     OffenderFactory,
     ProgrammeEpisodeFactory,
     ReferralFactory,
+    sign_in,
     staff,
 )
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
 LONDON = ZoneInfo("Europe/London")
 TODAY = dt.date(2025, 6, 18)  # a Wednesday; the week runs from Monday 16 June
 
@@ -109,7 +108,7 @@ def scheme(db):
 
 
 def get_home(client, user, **params):
-    client.force_login(user, backend=BACKEND)
+    sign_in(client, user)
     return client.get(reverse("home"), params)
 
 
@@ -180,8 +179,8 @@ def test_the_audit_holds_only_the_rows_shown_after_filtering(client, scheme):
     assert event.detail["filters"] == {"status": "custody"}
 
 
-def test_selector_caseload_keeps_its_contract(scheme):
-    rows = caseload(user=scheme["kw"], as_of=TODAY)
+def test_caseload_page_lists_and_audits_outside_a_request(scheme):
+    rows = caseload_page(user=scheme["kw"], as_of=TODAY).offenders
     assert [o.last_name for o in rows] == ["Adams", "Baker", "Cole", "Dunn"]
     assert AuditEvent.objects.filter(action=AuditAction.LIST, detail__view="caseload").count() == 1
 
@@ -382,7 +381,7 @@ def queries_for_home(client, **params) -> int:
 def test_query_count_is_the_same_for_5_and_200_people(client, db, role):
     kw = staff(Role.KEY_WORKER, username="kw")
     viewer = kw if role == Role.KEY_WORKER else staff(Role.PPO_MANAGER)
-    client.force_login(viewer, backend=BACKEND)
+    sign_in(client, viewer)
     add_people(kw, 5, 0)
     client.get(reverse("home"))  # the first view creates the scheme settings row
     with_5 = queries_for_home(client, sort="contacts", dir="desc")

@@ -28,10 +28,9 @@ from tests.factories import (
     OffendingEventFactory,
     ProgrammeEpisodeFactory,
     ReferralFactory,
+    sign_in,
     staff,
 )
-
-BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 @pytest.fixture
@@ -44,11 +43,6 @@ def ppo(db, kw):
     person = OffenderFactory(key_worker=kw, supervision=Supervision.LICENCE)
     ProgrammeEpisodeFactory(offender=person)
     return person
-
-
-def login(client, user):
-    client.force_login(user, backend=BACKEND)
-    return client
 
 
 def contact_form(**overrides):
@@ -67,7 +61,7 @@ def contact_form(**overrides):
 
 
 def test_the_contact_form_defaults_to_now_me_face_to_face_attended(client, kw, ppo):
-    response = login(client, kw).get(reverse("offenders:contact-log", args=[ppo.pk]))
+    response = sign_in(client, kw).get(reverse("offenders:contact-log", args=[ppo.pk]))
     form = response.context["form"]
     now = timezone.localtime()
     assert form.initial["date"] == now.date()
@@ -78,7 +72,7 @@ def test_the_contact_form_defaults_to_now_me_face_to_face_attended(client, kw, p
 
 def test_logging_a_contact_lands_at_the_top_of_the_timeline(client, kw, ppo):
     ContactFactory(offender=ppo, occurred_at=timezone.now() - dt.timedelta(days=3))
-    response = login(client, kw).post(
+    response = sign_in(client, kw).post(
         reverse("offenders:contact-log", args=[ppo.pk]), contact_form()
     )
     assert response.status_code == 302
@@ -98,7 +92,7 @@ def test_logging_a_contact_lands_at_the_top_of_the_timeline(client, kw, ppo):
 
 
 def test_a_failed_to_attend_on_licence_is_flagged_for_fast_track_breach(client, kw, ppo):
-    response = login(client, kw).post(
+    response = sign_in(client, kw).post(
         reverse("offenders:contact-log", args=[ppo.pk]), contact_form(outcome="failed"), follow=True
     )
     assert "flagged for fast-track breach or recall" in response.content.decode()
@@ -108,7 +102,7 @@ def test_a_failed_to_attend_on_licence_is_flagged_for_fast_track_breach(client, 
 def test_a_failed_to_attend_without_supervision_is_not_flagged(client, kw, ppo):
     ppo.supervision = Supervision.NONE
     ppo.save()
-    login(client, kw).post(
+    sign_in(client, kw).post(
         reverse("offenders:contact-log", args=[ppo.pk]), contact_form(outcome="failed")
     )
     assert Contact.objects.get().enforcement_flagged is False
@@ -127,7 +121,7 @@ def test_a_failed_to_attend_without_supervision_is_not_flagged(client, kw, ppo):
     ],
 )
 def test_bad_contact_input_saves_nothing(client, kw, ppo, overrides, message):
-    response = login(client, kw).post(
+    response = sign_in(client, kw).post(
         reverse("offenders:contact-log", args=[ppo.pk]), contact_form(**overrides)
     )
     assert response.status_code == 200
@@ -137,7 +131,7 @@ def test_bad_contact_input_saves_nothing(client, kw, ppo, overrides, message):
 
 def test_a_contact_for_someone_outside_scope_is_refused(client, kw):
     outsider = OffenderFactory()
-    response = login(client, kw).post(
+    response = sign_in(client, kw).post(
         reverse("offenders:contact-log", args=[outsider.pk]), contact_form()
     )
     assert response.status_code == 404
@@ -147,7 +141,7 @@ def test_a_contact_for_someone_outside_scope_is_refused(client, kw):
 def test_a_drug_test_result_without_a_date_or_substances_is_refused(client, kw, ppo):
     url = reverse("offenders:drug-test", args=[ppo.pk])
     data = contact_form(result="positive", substances="")
-    response = login(client, kw).post(url, data)
+    response = sign_in(client, kw).post(url, data)
     assert "Enter the substances found" in response.content.decode()
     response = client.post(url, {**data, "date": "", "substances": "opiates"})
     assert "This field is required" in response.content.decode()
@@ -159,9 +153,9 @@ def test_a_drug_test_result_without_a_date_or_substances_is_refused(client, kw, 
 def test_police_record_an_arrest_and_a_key_worker_cannot(client, kw, ppo):
     url = reverse("offenders:event-record", args=[ppo.pk])
     data = {"kind": "arrest", "category": "", "occurred_on": "2026-01-05", "summary": "Shop theft"}
-    assert login(client, kw).post(url, data).status_code == 403
+    assert sign_in(client, kw).post(url, data).status_code == 403
     police = staff(Role.POLICE_OFFICER)
-    response = login(client, police).post(url, data)
+    response = sign_in(client, police).post(url, data)
     assert "Choose the offence category" in response.content.decode()
     from offenders.models import OffenceCategory
 
@@ -175,7 +169,7 @@ def test_police_record_an_arrest_and_a_key_worker_cannot(client, kw, ppo):
 def test_grade_change_keeps_its_history(client, ppo):
     police = staff(Role.POLICE_OFFICER)
     url = reverse("offenders:grade-change", args=[ppo.pk])
-    response = login(client, police).post(url, {"to_grade": "red", "reason": ""})
+    response = sign_in(client, police).post(url, {"to_grade": "red", "reason": ""})
     assert "This field is required" in response.content.decode()
     client.post(url, {"to_grade": "red", "reason": "Arrested twice this month"})
     client.post(url, {"to_grade": "blue", "reason": "Remanded"})
@@ -190,7 +184,7 @@ def test_grade_change_keeps_its_history(client, ppo):
 def test_release_closes_the_open_custody_episode(client, kw, ppo):
     episode = CustodyEpisodeFactory(offender=ppo, started_on=dt.date(2025, 1, 1))
     url = reverse("offenders:custody-release", args=[ppo.pk])
-    response = login(client, kw).post(url, {"released_on": "2024-12-01"})
+    response = sign_in(client, kw).post(url, {"released_on": "2024-12-01"})
     assert "Release cannot be before the start of custody" in response.content.decode()
     client.post(url, {"released_on": "2026-01-10", "supervision_on_release": "licence"})
     episode.refresh_from_db()
@@ -215,7 +209,7 @@ def test_timeline_shows_each_role_only_what_the_policy_allows(client, ppo):
     def kinds_for(role, agency=None):
         user = staff(role, agency=agency) if agency else staff(role)
         timeline = (
-            login(client, user)
+            sign_in(client, user)
             .get(reverse("offenders:timeline", args=[ppo.pk]))
             .context["timeline"]
         )
@@ -242,7 +236,7 @@ def test_timeline_filters_by_kind(client, kw, ppo):
     ContactFactory(offender=ppo)
     DrugTestFactory(offender=ppo)
     timeline = (
-        login(client, kw)
+        sign_in(client, kw)
         .get(reverse("offenders:timeline", args=[ppo.pk]), {"kind": ["drug_test", "nonsense"]})
         .context["timeline"]
     )
@@ -256,7 +250,7 @@ def test_profile_and_timeline_queries_do_not_grow_with_the_record(client, kw, pp
             assert client.get(reverse(url_name, args=[ppo.pk])).status_code == 200
         return len(ctx.captured_queries)
 
-    login(client, kw)
+    sign_in(client, kw)
     for _ in range(2):
         ContactFactory(offender=ppo)
         DrugTestFactory(offender=ppo)

@@ -35,10 +35,10 @@ from tests.factories import (
     OffenderFactory,
     ProgrammeEpisodeFactory,
     ReferralFactory,
+    sign_in,
     staff,
 )
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
 LONDON = ZoneInfo("Europe/London")
 UTC = dt.UTC
 
@@ -547,7 +547,7 @@ def test_people_outside_scope_are_dropped(db):
 
 
 def get_page(client, user):
-    client.force_login(user, backend=BACKEND)
+    sign_in(client, user)
     return client.get(reverse("offenders:compliance"))
 
 
@@ -599,7 +599,7 @@ def test_page_query_count_does_not_grow_with_the_scheme(client, kw, on_18_june):
             assert client.get(reverse("offenders:compliance")).status_code == 200
         return len(ctx.captured_queries)
 
-    client.force_login(kw, backend=BACKEND)
+    sign_in(client, kw)
     add(5)
     client.get(reverse("offenders:compliance"))  # creates the scheme settings row once
     small = measure()

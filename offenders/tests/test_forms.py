@@ -10,9 +10,7 @@ from django.utils import timezone
 
 from access.models import AgencyKind, AuditAction, AuditEvent, Role
 from offenders.models import CustodyEpisode, Offender
-from tests.factories import AgencyFactory, OffenderFactory, ProgrammeEpisodeFactory, staff
-
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+from tests.factories import AgencyFactory, OffenderFactory, ProgrammeEpisodeFactory, sign_in, staff
 
 
 def valid_person(**overrides: str) -> dict[str, str]:
@@ -32,7 +30,7 @@ def valid_person(**overrides: str) -> dict[str, str]:
 @pytest.fixture
 def police(client, db):
     user = staff(Role.POLICE_OFFICER)
-    client.force_login(user, backend=BACKEND)
+    sign_in(client, user)
     return client
 
 
@@ -81,7 +79,7 @@ def test_a_duplicate_pnc_id_is_refused(police):
 
 
 def test_a_yot_worker_cannot_add_an_adult_they_would_then_not_see(client, db):
-    client.force_login(staff(Role.YOT_WORKER), backend=BACKEND)
+    sign_in(client, staff(Role.YOT_WORKER))
     response = client.post(reverse("offenders:create"), valid_person())
     assert "outside the people you work with" in response.content.decode()
     assert Offender.objects.count() == 0
@@ -93,7 +91,7 @@ def test_a_key_worker_cannot_add_or_edit_identity(client, db):
     kw = staff(Role.KEY_WORKER)
     person = OffenderFactory()
     ProgrammeEpisodeFactory(offender=person)
-    client.force_login(kw, backend=BACKEND)
+    sign_in(client, kw)
     assert client.get(reverse("offenders:create")).status_code == 403
     assert (
         client.post(reverse("offenders:update", args=[person.pk]), valid_person()).status_code
@@ -138,7 +136,7 @@ def custody(prison, **overrides):
 )
 def test_impossible_custody_dates_are_refused(client, prison_and_ppo, overrides, message):
     prison, person = prison_and_ppo
-    client.force_login(staff(Role.KEY_WORKER), backend=BACKEND)
+    sign_in(client, staff(Role.KEY_WORKER))
     response = client.post(
         reverse("offenders:custody-create", args=[person.pk]), custody(prison, **overrides)
     )
@@ -149,7 +147,7 @@ def test_impossible_custody_dates_are_refused(client, prison_and_ppo, overrides,
 
 def test_a_valid_custody_episode_is_saved_and_changes_status(client, prison_and_ppo):
     prison, person = prison_and_ppo
-    client.force_login(staff(Role.KEY_WORKER), backend=BACKEND)
+    sign_in(client, staff(Role.KEY_WORKER))
     response = client.post(reverse("offenders:custody-create", args=[person.pk]), custody(prison))
     assert response.status_code == 302
     assert Offender.objects.with_status().get(pk=person.pk).current_status == "custody"
@@ -158,7 +156,7 @@ def test_a_valid_custody_episode_is_saved_and_changes_status(client, prison_and_
 def test_a_custody_episode_for_someone_outside_scope_is_a_404_and_saves_nothing(client, db):
     prison = AgencyFactory(name="HMP Invented", kind=AgencyKind.PRISON)
     outsider = OffenderFactory()
-    client.force_login(staff(Role.KEY_WORKER), backend=BACKEND)
+    sign_in(client, staff(Role.KEY_WORKER))
     response = client.post(reverse("offenders:custody-create", args=[outsider.pk]), custody(prison))
     assert response.status_code == 404
     assert CustodyEpisode.objects.count() == 0

@@ -28,10 +28,10 @@ from tests.factories import (
     AgencyFactory,
     OffenderFactory,
     OffendingEventFactory,
+    sign_in,
     staff,
 )
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
 TODAY = dt.date(2025, 9, 1)
 
 PEOPLE_HEADER = "pnc_id,first_name,last_name,date_of_birth,sex,ethnicity,cro_number,crn"
@@ -681,7 +681,7 @@ def upload(client, data: bytes, kind: str = "events", name: str = "events.csv"):
 
 
 def test_police_upload_a_file_and_see_what_was_imported(client, police, people):
-    client.force_login(police, backend=BACKEND)
+    sign_in(client, police)
     page = client.get(reverse("offenders:import"))
     assert page.status_code == 200
     html = page.content.decode()
@@ -701,7 +701,7 @@ def test_police_upload_a_file_and_see_what_was_imported(client, police, people):
 
 
 def test_a_ppo_manager_imports_people_on_the_page(client, manager):
-    client.force_login(manager, backend=BACKEND)
+    sign_in(client, manager)
     response = upload(
         client,
         csv_file(PEOPLE_HEADER, f"{PNC_A},Ffion,Invented,1990-04-01,F,white,,"),
@@ -713,7 +713,7 @@ def test_a_ppo_manager_imports_people_on_the_page(client, manager):
 
 
 def test_row_problems_are_listed_in_a_table_and_nothing_is_imported(client, police, people):
-    client.force_login(police, backend=BACKEND)
+    sign_in(client, police)
     response = upload(
         client, csv_file(EVENTS_HEADER, event_row("CR-1"), event_row("CR-2", kind="x"))
     )
@@ -730,7 +730,7 @@ def test_row_problems_are_listed_in_a_table_and_nothing_is_imported(client, poli
 
 
 def test_the_page_shows_the_first_500_problems_and_counts_the_rest(client, police, people):
-    client.force_login(police, backend=BACKEND)
+    sign_in(client, police)
     rows = [event_row(f"CR-{n}", kind="nonsense") for n in range(600)]
     html = upload(client, csv_file(EVENTS_HEADER, *rows)).content.decode()
     assert "600 problems in 600 rows" in html
@@ -742,7 +742,7 @@ def test_the_page_shows_the_first_500_problems_and_counts_the_rest(client, polic
 
 
 def test_whole_file_problems_are_shown_against_the_file_input(client, police):
-    client.force_login(police, backend=BACKEND)
+    sign_in(client, police)
     html = upload(client, csv_file(EVENTS_HEADER.replace(",", ";"))).content.decode()
     assert '<a href="#file">The file uses &#x27;;&#x27; between columns' in html
     assert 'id="file-error"' in html
@@ -750,7 +750,7 @@ def test_whole_file_problems_are_shown_against_the_file_input(client, police):
 
 
 def test_no_file_chosen(client, police):
-    client.force_login(police, backend=BACKEND)
+    sign_in(client, police)
     response = client.post(reverse("offenders:import"), {"kind": "events"})
     assert response.status_code == 200
     assert "Select a CSV file" in response.content.decode()
@@ -759,7 +759,7 @@ def test_no_file_chosen(client, police):
 
 
 def test_the_page_refuses_an_upload_over_the_limit(client, police, monkeypatch):
-    client.force_login(police, backend=BACKEND)
+    sign_in(client, police)
     monkeypatch.setattr(importing, "MAX_IMPORT_BYTES", 1024)
 
     def never(*args, **kwargs):
@@ -775,7 +775,7 @@ def test_the_page_refuses_an_upload_over_the_limit(client, police, monkeypatch):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_the_page_never_fails_on_garbage(client, police, people, seed):
-    client.force_login(police, backend=BACKEND)
+    sign_in(client, police)
     noise = random.Random(seed).randbytes(4000)
     for kind in ("events", "offenders"):
         response = upload(client, noise, kind=kind, name="garbage.csv")
@@ -785,7 +785,7 @@ def test_the_page_never_fails_on_garbage(client, police, people, seed):
 
 
 def test_a_garbled_request_body_is_not_a_server_error(client, police):
-    client.force_login(police, backend=BACKEND)
+    sign_in(client, police)
     client.raise_request_exception = False
     response = client.generic(
         "POST",
@@ -798,7 +798,7 @@ def test_a_garbled_request_body_is_not_a_server_error(client, police):
 
 @pytest.mark.parametrize("role", [Role.KEY_WORKER, Role.PARTNER_WORKER, Role.YOT_WORKER])
 def test_other_roles_get_a_403(client, db, role):
-    client.force_login(staff(role), backend=BACKEND)
+    sign_in(client, staff(role))
     assert client.get(reverse("offenders:import")).status_code == 403
     response = upload(client, csv_file(EVENTS_HEADER, event_row()))
     assert response.status_code == 403
@@ -808,7 +808,7 @@ def test_other_roles_get_a_403(client, db, role):
 
 
 def test_a_template_file_can_be_downloaded_and_fills_in_cleanly(client, police):
-    client.force_login(police, backend=BACKEND)
+    sign_in(client, police)
     response = client.get(reverse("offenders:import-template", args=["offenders"]))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     header = response.content.decode().splitlines()[0]
