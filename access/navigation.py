@@ -19,12 +19,15 @@ class NavItem:
 
 def navigation_for(actor: Actor, path: str) -> list[NavItem]:
     from offenders.compliance import can_see_compliance
+    from offenders.importing import can_use_import_page
 
     items: list[tuple[str, str]] = [("Home", reverse("home"))]
     if actor.role not in (None, Role.STEERING_GROUP, Role.ADMINISTRATOR):
         items.append(("People", reverse("offenders:list")))
     if can_see_compliance(actor):
         items.append(("Compliance", reverse("offenders:compliance")))
+    if can_use_import_page(actor):
+        items.append(("Import", reverse("offenders:import")))
     if can_read_audit_log(actor):
         items.append(("Audit log", reverse("audit-log")))
     if actor.user is not None and actor.user.is_staff:

@@ -26,7 +26,17 @@ from django.utils import timezone
 
 from access import audit
 from access.models import Role
-from access.policy import Actor, RecordKind, Scope, as_actor, records_q
+from access.policy import (
+    Actor,
+    RecordKind,
+    Scope,
+    as_actor,
+    may_write_kind,
+    records_q,
+)
+from access.policy import (
+    people as people_in_scope,
+)
 
 from .compliance import (
     ComplianceTable,
@@ -143,6 +153,7 @@ class CaseloadRow:
     offender: Offender
     days_since_contact: int | None = None
     this_week: PersonWeek | None = None
+    can_log_contact: bool = False
 
     @property
     def last_contact_shown(self) -> str:
@@ -176,6 +187,10 @@ class Caseload:
     drug_test_target: int | None = None
     worker_choices: list[tuple[int, str]] = field(default_factory=list)
     columns: list[Column] = field(default_factory=list)
+
+    @property
+    def shows_actions(self) -> bool:
+        return any(row.can_log_contact for row in self.rows)
 
     @property
     def offenders(self) -> list[Offender]:
@@ -283,6 +298,8 @@ def _columns(caseload: Caseload) -> list[Column]:
             ("contacts", "Contacts this week", True, False),
             ("tests", "Drug tests this week", True, False),
         ]
+    if caseload.shows_actions:
+        spec.append(("actions", "Actions", False, False))
     columns = []
     for key, label, sortable, numeric in spec:
         if not sortable:
@@ -353,10 +370,19 @@ def caseload_page(
             user=actor, as_of=actor.as_of, offender_ids=[o.pk for o in offenders]
         )
 
+    # "Log contact" straight from a row: whom the user may log a contact for, in one query.
+    loggable: set[int] = set()
+    if offenders and may_write_kind(actor, RecordKind.CONTACTS, record_agency_id=actor.agency_id):
+        loggable = set(
+            people_in_scope(actor, write=True)
+            .filter(pk__in=[o.pk for o in offenders])
+            .values_list("pk", flat=True)
+        )
+
     zone = timezone.get_default_timezone()
     rows = []
     for offender in offenders:
-        row = CaseloadRow(offender=offender)
+        row = CaseloadRow(offender=offender, can_log_contact=offender.pk in loggable)
         if table is not None:
             last = offender.last_contact_at
             if last is not None:

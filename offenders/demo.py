@@ -90,6 +90,8 @@ HISTORY_DAYS = 6 * 365
 POOL_LOG_MEDIAN = 0.9  # a typical pool member has two or three recorded events
 POOL_MAX_EVENTS = 80
 RECENT_DAYS = 21  # contacts and drug tests, "the last three weeks"
+# Attended contacts this week against the target of 4: met, half or more, below half.
+ENGAGEMENT_THIS_WEEK = (5, 4, 4, 4, 3, 2, 2, 1, 0)
 
 AGE_OF_CRIMINAL_RESPONSIBILITY = 10
 
@@ -302,6 +304,9 @@ class ContactPlan:
     note: str
     worker: str
     agency: str
+    # (k, n): the k-th of n moments spread evenly over this week so far, so the
+    # caseload's "this week" shows green, amber and red whatever day it is.
+    this_week: tuple[int, int] | None = None
 
 
 @dataclass
@@ -313,6 +318,7 @@ class DrugTestPlan:
     substances: str
     agency: str
     tester: str
+    this_week: tuple[int, int] | None = None
 
 
 @dataclass
@@ -962,7 +968,9 @@ def _recent_work(planner: _Planner, people: list[PersonPlan]) -> None:
         if person.situation in ("supervised", "unsupervised"):
             count = rng.randint(6, 12) if person.situation == "supervised" else rng.randint(2, 6)
             failure_rate = rng.choice((0.03, 0.1, 0.3))
-            for days_ago in sorted(rng.sample(range(1, RECENT_DAYS + 1), count), reverse=True):
+            # Earlier weeks only (7+ days ago never falls in the current week); this
+            # week's contacts follow the person's engagement, below.
+            for days_ago in sorted(rng.sample(range(7, RECENT_DAYS + 7), count), reverse=True):
                 roll = rng.random()
                 if roll < failure_rate:
                     outcome = ContactOutcome.FAILED
@@ -983,9 +991,42 @@ def _recent_work(planner: _Planner, people: list[PersonPlan]) -> None:
                         "probation",
                     )
                 )
+            # Premium service this week (001 §3.2b): some meet four contacts, some half,
+            # some fall below, so the caseload shows green, amber and red.
+            attended_this_week = rng.choice(ENGAGEMENT_THIS_WEEK)
+            for k in range(attended_this_week):
+                person.contacts.append(
+                    ContactPlan(
+                        0,
+                        0,
+                        0,
+                        rng.choices([c for c, _ in CONTACT_KINDS], [w for _, w in CONTACT_KINDS])[
+                            0
+                        ],
+                        ContactOutcome.ATTENDED,
+                        rng.choice(CONTACT_NOTES[ContactOutcome.ATTENDED]),
+                        worker,
+                        "probation",
+                        this_week=(k, attended_this_week),
+                    )
+                )
             if person.dip_client:
+                tests_this_week = rng.choice((0, 1, 2, 2))
+                for k in range(tests_this_week):
+                    person.drug_tests.append(
+                        DrugTestPlan(
+                            0,
+                            0,
+                            0,
+                            DrugTestResult.NEGATIVE,
+                            "",
+                            "probation",
+                            worker,
+                            this_week=(k, tests_this_week),
+                        )
+                    )
                 for days_ago in sorted(
-                    rng.sample(range(1, RECENT_DAYS + 1), rng.randint(3, 6)), reverse=True
+                    rng.sample(range(7, RECENT_DAYS + 7), rng.randint(3, 6)), reverse=True
                 ):
                     result = rng.choices(
                         [
@@ -1248,7 +1289,16 @@ def _people(
     def day(days_ago: int) -> dt.date:
         return today - dt.timedelta(days=days_ago)
 
-    def moment(days_ago: int, hour: int, minute: int) -> dt.datetime:
+    def moment(
+        days_ago: int, hour: int, minute: int, this_week: tuple[int, int] | None = None
+    ) -> dt.datetime:
+        if this_week is not None:
+            now = timezone.localtime().replace(second=0, microsecond=0)
+            monday = timezone.make_aware(
+                dt.datetime.combine(today - dt.timedelta(days=today.weekday()), dt.time.min)
+            )
+            k, n = this_week
+            return monday + (now - monday) * (k + 1) / (n + 1)
         return timezone.make_aware(dt.datetime.combine(day(days_ago), dt.time(hour, minute)))
 
     def user_id(username: str | None) -> int | None:
@@ -1361,7 +1411,9 @@ def _people(
                 offender_id=offender_id,
                 worker_id=users[contact.worker].pk,
                 agency_id=agencies[contact.agency].pk,
-                occurred_at=moment(contact.days_ago, contact.hour, contact.minute),
+                occurred_at=moment(
+                    contact.days_ago, contact.hour, contact.minute, contact.this_week
+                ),
                 kind=contact.kind,
                 face_to_face=contact.kind != ContactKind.PHONE,
                 outcome=contact.outcome,
@@ -1372,7 +1424,7 @@ def _people(
         tests += [
             DrugTest(
                 offender_id=offender_id,
-                tested_at=moment(test.days_ago, test.hour, test.minute),
+                tested_at=moment(test.days_ago, test.hour, test.minute, test.this_week),
                 agency_id=agencies[test.agency].pk,
                 tester_id=users[test.tester].pk,
                 result=test.result,

@@ -102,6 +102,11 @@ class Profile:
     shows: dict[str, bool] = field(default_factory=dict)
     under_18: bool = False
 
+    @property
+    def open_custody(self) -> CustodyEpisode | None:
+        """The custody episode the person is in now, for the header (where, release date)."""
+        return next((c for c in self.custody if c.released_on is None), None)
+
 
 def offending_counts_only(actor: Any, offender: Offender) -> dict[str, int]:
     """For roles that may count but not read (ACCESS.md "C"): how many there are.

@@ -126,7 +126,7 @@ def test_key_worker_signs_in_sees_caseload_and_opens_a_profile(
     expect(page).to_have_url(f"{live_server.url}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("My caseload")
     expect(page.get_by_test_id("signed-in-user")).to_have_text("Kim Walker")
-    person = page.get_by_test_id("caseload").get_by_role("link", name="Darren Pollard")
+    person = page.get_by_test_id("caseload").get_by_role("link", name="Darren Pollard", exact=True)
     expect(person).to_be_visible()
     expect_module_started(page, "govuk-service-navigation")
     assert_accessible(page, "caseload page")
@@ -137,4 +137,51 @@ def test_key_worker_signs_in_sees_caseload_and_opens_a_profile(
     expect(page.get_by_role("heading", level=1)).to_have_text("Darren Pollard")
     assert_design_system_css(page)
     expect_module_started(page, "govuk-service-navigation")
+    assert not page_problems.all(), "\n".join(page_problems.all())
+
+
+def sign_in_as(page: Any, live_server: Any, username: str) -> None:
+    page.goto(f"{live_server.url}/sign-in/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_key_worker_logs_a_contact_and_sees_it_on_the_timeline_and_in_the_weeks_count(
+    live_server: Any, page: Any, page_problems: Any
+) -> None:
+    """Issue "Daily casework": caseload → profile → one short form → timeline and count."""
+    require_frontend_build()
+    key_worker = staff(Role.KEY_WORKER, username="kw", first_name="Kim", last_name="Walker")
+    offender = OffenderFactory(first_name="Darren", last_name="Pollard", key_worker=key_worker)
+    ProgrammeEpisodeFactory(offender=offender)
+
+    sign_in_as(page, live_server, "kw")
+    row = page.locator(f'tr[data-offender="{offender.pk}"]')
+    expect(row.get_by_test_id("contacts")).to_contain_text("0 of 4")
+    row.get_by_role("link", name="Darren Pollard", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Darren Pollard")
+
+    page.get_by_role("link", name="Log contact").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log a contact")
+    assert_accessible(page, "log contact form")
+    # The defaults are now, me, my agency, face to face and attended: only a note to add.
+    expect(page.get_by_label("Face to face")).to_be_checked()
+    expect(page.get_by_label("Attended")).to_be_checked()
+    page.get_by_label("Home visit").check()
+    page.get_by_label("Notes").fill("Discussed the tenancy and the CJIT appointment.")
+    page.get_by_role("button", name="Save contact").click()
+
+    expect(page).to_have_url(f"{live_server.url}/people/{offender.pk}/timeline/")
+    expect(page.get_by_role("alert")).to_contain_text("Contact logged")
+    first = page.get_by_test_id("timeline").locator(".moj-timeline__item").first
+    expect(first.locator(".moj-timeline__title")).to_have_text("Contact: home visit")
+    expect(first).to_contain_text("by Kim Walker")
+    expect(first).to_contain_text("Discussed the tenancy")
+    assert_accessible(page, "timeline")
+
+    page.get_by_role("link", name="Home").click()
+    expect(
+        page.locator(f'tr[data-offender="{offender.pk}"]').get_by_test_id("contacts")
+    ).to_contain_text("1 of 4")
     assert not page_problems.all(), "\n".join(page_problems.all())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -261,3 +262,66 @@ def test_profile_and_timeline_queries_do_not_grow_with_the_record(client, kw, pp
         DrugTestFactory(offender=ppo)
         OffendingEventFactory(offender=ppo)
     assert count_queries() == few
+
+
+def test_profile_header_says_where_in_custody_and_the_release_date(client, kw, ppo):
+    prison = AgencyFactory(name="HMP Invented", kind=AgencyKind.PRISON)
+    CustodyEpisodeFactory(
+        offender=ppo,
+        establishment=prison,
+        started_on=dt.date(2026, 1, 1),
+        expected_release_on=dt.date(2027, 3, 4),
+    )
+    page = sign_in(client, kw).get(reverse("offenders:detail", args=[ppo.pk])).content.decode()
+    assert "at HMP Invented, expected release 4 March 2027" in page
+
+
+def test_a_contact_can_be_logged_straight_from_a_caseload_row(client, kw, ppo):
+    page = sign_in(client, kw).get(reverse("home")).content.decode()
+    assert f'href="{reverse("offenders:contact-log", args=[ppo.pk])}"' in page
+
+
+def test_no_log_contact_link_where_the_person_is_read_only(client, ppo):
+    treatment = AgencyFactory(name="Treatment / CJIT agency", kind=AgencyKind.TREATMENT)
+    ReferralFactory(
+        offender=ppo, agency=treatment, closed_on=timezone.localdate() - dt.timedelta(days=10)
+    )
+    partner = staff(Role.PARTNER_WORKER, agency=treatment)
+    response = sign_in(client, partner).get(reverse("home"))
+    assert ppo.last_name in response.content.decode()  # still readable for 3 months
+    assert reverse("offenders:contact-log", args=[ppo.pk]) not in response.content.decode()
+    assert response.context["caseload"].shows_actions is False
+
+
+def test_every_radio_has_a_label_and_errors_link_to_a_real_field(client, kw, ppo):
+    url = reverse("offenders:contact-log", args=[ppo.pk])
+    page = sign_in(client, kw).get(url).content.decode()
+    radio_ids = re.findall(r'<input class="govuk-radios__input" id="([^"]*)"', page)
+    assert radio_ids and all(radio_ids)
+    for radio_id in radio_ids:
+        assert f'for="{radio_id}"' in page
+    bad = client.post(url, contact_form(kind="carrier pigeon")).content.decode()
+    target = re.search(r'<li><a href="#([^"]+)">Select a valid choice', bad)
+    assert target and f'id="{target.group(1)}"' in bad
+
+
+@pytest.mark.parametrize("url_name", ["offenders:detail", "offenders:timeline", "home"])
+def test_pages_run_the_same_queries_with_5_and_200_ppos(client, kw, ppo, url_name):
+    def count_queries() -> int:
+        args = [] if url_name == "home" else [ppo.pk]
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse(url_name, args=args)).status_code == 200
+        return len(ctx.captured_queries)
+
+    def add_ppos(n: int) -> None:
+        for _ in range(n):
+            person = OffenderFactory(key_worker=kw)
+            ProgrammeEpisodeFactory(offender=person)
+            ContactFactory(offender=person)
+
+    sign_in(client, kw)
+    add_ppos(4)
+    count_queries()  # the first request creates the scheme's settings row and the session
+    with_5 = count_queries()
+    add_ppos(195)
+    assert count_queries() == with_5

@@ -279,6 +279,19 @@ def test_every_demo_login_signs_in_and_each_role_has_people_to_see():
     scheme = Scheme.objects.get(name=demo.SCHEME_NAME)
     assert (scheme.capacity_min, scheme.capacity_max) == (40, 60)
 
+    # The manager's caseload shows green, amber and red contact compliance this week,
+    # whatever day of the week the demo is loaded.
+    from offenders.caseload import caseload_page
+    from offenders.compliance import Rag
+
+    rows = caseload_page(user=User.objects.get(username="manager")).rows
+    marks = {
+        row.this_week.contacts.rag
+        for row in rows
+        if row.this_week is not None and row.this_week.contacts.applies
+    }
+    assert {Rag.GREEN, Rag.AMBER, Rag.RED} <= marks
+
 
 def test_every_demo_record_passes_model_validation():
     demo.seed_demo(1)
