@@ -832,6 +832,22 @@ def test_the_events_command_imports_a_file_as_the_given_user(tmp_path, police, p
     assert OffendingEvent.objects.count() == 2
 
 
+def test_import_events_file_alone_runs_as_the_configured_import_user(
+    tmp_path, police, people, monkeypatch
+):
+    """DESIGN.md names the command `import_events FILE`: scheduled jobs name the account once."""
+    path = tmp_path / "extract.csv"
+    path.write_bytes(csv_file(EVENTS_HEADER, event_row("CR-1")))
+    monkeypatch.delenv("PPO_IMPORT_USER", raising=False)
+    with pytest.raises(CommandError, match="Say who is importing"):
+        call_command("import_events", str(path))
+    assert OffendingEvent.objects.count() == 0
+    monkeypatch.setenv("PPO_IMPORT_USER", "pc")
+    call_command("import_events", str(path), stdout=io.StringIO())
+    assert OffendingEvent.objects.get().recorded_by == police
+    assert AuditEvent.objects.get().user == police
+
+
 def test_the_command_prints_every_problem_and_fails(tmp_path, police, people):
     path = tmp_path / "extract.csv"
     path.write_bytes(
@@ -845,7 +861,8 @@ def test_the_command_prints_every_problem_and_fails(tmp_path, police, people):
     assert OffendingEvent.objects.count() == 0
 
 
-def test_the_people_command_and_its_refusals(tmp_path, manager, police):
+def test_the_people_command_and_its_refusals(tmp_path, manager, police, monkeypatch):
+    monkeypatch.delenv("PPO_IMPORT_USER", raising=False)
     path = tmp_path / "people.csv"
     path.write_bytes(csv_file(PEOPLE_HEADER, f"{PNC_A},Ffion,Invented,1990-04-01,,,,"))
     out = io.StringIO()
@@ -858,7 +875,7 @@ def test_the_people_command_and_its_refusals(tmp_path, manager, police):
         call_command("import_offenders", str(path), "--as", "nobody")
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_offenders", str(tmp_path / "missing.csv"), "--as", "manager")
-    with pytest.raises(CommandError, match="the following arguments are required: --as"):
+    with pytest.raises(CommandError, match="Say who is importing"):
         call_command("import_offenders", str(path))
     big = tmp_path / "big.csv"
     big.write_bytes(csv_file(PEOPLE_HEADER, *[f"{PNC_A},Ffion,Invented,1990-04-01,,,,"] * 30000))

@@ -6,6 +6,7 @@ is imported, every problem is printed, and the command exits non-zero.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,11 @@ class ImportCommand(BaseCommand):
         parser.add_argument(
             "--as",
             dest="username",
-            required=True,
+            default=os.environ.get("PPO_IMPORT_USER", ""),
             help="The username of the person importing: the audit trail records them, and "
-            "their role must allow it (a PPO manager or police officer).",
+            "their role must allow it (a PPO manager or police officer). Defaults to the "
+            "PPO_IMPORT_USER environment variable, so scheduled jobs can run "
+            "`import_events FILE` with the account they import as.",
         )
         parser.add_argument(
             "--max-mb",
@@ -39,6 +42,10 @@ class ImportCommand(BaseCommand):
         )
 
     def handle(self, *args: Any, file: str, username: str, max_mb: int, **options: Any) -> None:
+        if not username:
+            raise CommandError(
+                "Say who is importing, for the audit trail: --as USERNAME, or set PPO_IMPORT_USER"
+            )
         user = get_user_model().objects.filter(username=username, is_active=True).first()
         if user is None:
             raise CommandError(f"There is no active user with the username {username!r}")
