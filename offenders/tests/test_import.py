@@ -501,7 +501,7 @@ def test_a_clash_with_an_import_running_at_the_same_time_writes_nothing(
         offender=people[0], source_agency=police.memberships.get().agency, source_reference="CR-2"
     )
     # As if another import added CR-2 between this one's checks and its writes.
-    monkeypatch.setattr(importing, "_recorded_events", lambda rows: {})
+    monkeypatch.setattr(importing.events, "_recorded_events", lambda rows: {})
     result = events(police, csv_file(EVENTS_HEADER, event_row("CR-1"), event_row("CR-2")))
     assert result.file_problems == [importing.CHANGED_MEANWHILE]
     assert (result.created, result.unchanged) == (0, 0)
