@@ -1,4 +1,4 @@
-"""`manage.py seed_demo [--seed N] [--force]`: the synthetic demo scheme (offenders/demo.py)."""
+"""`manage.py seed_demo [--seed N] [--force]`: the synthetic demo scheme (offenders/demo/)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,215 @@
+"""The demo scheme's fixed shape: counts from 001 §5.4–5.5, agencies, logins, results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from access.models import AgencyKind, Role
+
+from ..models import (
+    ContactKind,
+    ContactOutcome,
+    Ethnicity,
+)
+
+DEMO_REF_PREFIX = "DEMO-"
+DEMO_EMAIL_DOMAIN = "demo.invalid"
+SCHEME_NAME = "Northfield PPO scheme"
+SCHEME_AREA = "Northfield"
+
+# 001 §5.4: the Stockton scheme's 41 PPOs as of November 2007.
+PPO_COMMUNITY_SUPERVISED = 9
+PPO_COMMUNITY_UNSUPERVISED = 8
+PPO_CUSTODY = 23
+PPO_REMAND = 1
+PPO_TOTAL = PPO_COMMUNITY_SUPERVISED + PPO_COMMUNITY_UNSUPERVISED + PPO_CUSTODY + PPO_REMAND
+# 001 §5.5: 7 of the 41 subject to CRASBOs.
+PPO_CRASBOS = 7
+FORMER_PPOS = 6
+DYOS = 6
+POOL_SIZE = 1500
+# Pool members with heavy *recent* offending, so a selection run has people who
+# out-score some current PPOs.
+POOL_EMERGING = 10
+# 000 §1.1: the top 10% of known offenders account for about half of all offending.
+TOP_DECILE_SHARE = 0.5
+
+HISTORY_DAYS = 6 * 365
+POOL_LOG_MEDIAN = 0.9  # a typical pool member has two or three recorded events
+POOL_MAX_EVENTS = 80
+RECENT_DAYS = 21  # contacts and drug tests, "the last three weeks"
+# Attended contacts this week against the target of 4: met, half or more, below half.
+ENGAGEMENT_THIS_WEEK = (5, 4, 4, 4, 3, 2, 2, 1, 0)
+
+AGE_OF_CRIMINAL_RESPONSIBILITY = 10
+
+
+@dataclass(frozen=True)
+class AgencySpec:
+    key: str
+    name: str
+    kind: str
+    pathways: tuple[str, ...] = ()
+
+
+AGENCIES = [
+    AgencySpec("police", "Northfield Police Offender Management Unit", AgencyKind.POLICE),
+    AgencySpec("probation", "Northfield Probation Delivery Unit", AgencyKind.PROBATION),
+    AgencySpec("eastmoor", "HMP Eastmoor", AgencyKind.PRISON),
+    AgencySpec("ravensgate", "HMP Ravensgate", AgencyKind.PRISON),
+    AgencySpec("yot", "Northfield Youth Offending Team", AgencyKind.YOT),
+    AgencySpec(
+        "council",
+        "Northfield Borough Council Community Safety Team",
+        AgencyKind.LOCAL_AUTHORITY,
+        ("finance", "families"),
+    ),
+    AgencySpec(
+        "housing", "Northfield Homes Housing Options", AgencyKind.HOUSING, ("accommodation",)
+    ),
+    AgencySpec(
+        "treatment",
+        "Northfield CJIT Drug and Alcohol Service",
+        AgencyKind.TREATMENT,
+        ("drugs_alcohol",),
+    ),
+    AgencySpec("ete", "Northfield Skills and Employment Hub", AgencyKind.ETE, ("ete",)),
+    AgencySpec(
+        "voluntary", "Northfield Mentoring Trust", AgencyKind.VOLUNTARY, ("attitudes", "families")
+    ),
+    AgencySpec("health", "Northfield Community Health Service", AgencyKind.HEALTH, ("health",)),
+]
+PRISONS = ("eastmoor", "ravensgate")
+
+
+@dataclass(frozen=True)
+class LoginSpec:
+    username: str
+    role: str
+    agency: str
+    is_staff: bool = False
+
+
+KEY_WORKERS = ("keyworker1", "keyworker2", "keyworker3")
+LOGINS = [
+    LoginSpec("manager", Role.PPO_MANAGER, "probation", is_staff=True),
+    *(LoginSpec(name, Role.KEY_WORKER, "probation") for name in KEY_WORKERS),
+    LoginSpec("police", Role.POLICE_OFFICER, "police"),
+    *(LoginSpec(f"prison.{key}", Role.PRISON_WORKER, key) for key in PRISONS),
+    LoginSpec("yot", Role.YOT_WORKER, "yot"),
+    *(
+        LoginSpec(f"partner.{key}", Role.PARTNER_WORKER, key)
+        for key in ("council", "housing", "treatment", "ete", "voluntary", "health")
+    ),
+    LoginSpec("steering", Role.STEERING_GROUP, "council"),
+    LoginSpec("admin", Role.ADMINISTRATOR, "council", is_staff=True),
+]
+# What the demo administrator manages in the Django admin (ACCESS.md: "users, agencies and
+# reference data"); people's records stay behind the access policy.
+ADMINISTRATOR_MODELS = [
+    ("auth", "user"),
+    ("access", "agency"),
+    ("access", "membership"),
+    ("access", "scheme"),
+    ("offenders", "offencecategory"),
+    ("pathways", "pathway"),
+]
+
+# Relative frequency of offence categories, weighted toward acquisitive crime. Categories a
+# scheme has added or renamed get a default weight.
+CATEGORY_WEIGHTS = {
+    "Shoplifting": 30,
+    "Burglary – residential": 9,
+    "Burglary – business/community": 5,
+    "Theft from a vehicle": 8,
+    "Theft/taking of a vehicle, aggravated vehicle taking": 5,
+    "Interfering with a vehicle": 3,
+    "Other theft, making off without payment": 6,
+    "Handling stolen goods, going equipped": 4,
+    "Bicycle theft": 3,
+    "Theft from the person": 3,
+    "Robbery – personal": 2,
+    "Robbery – business": 0.5,
+    "Fraud": 2,
+    "Criminal damage": 5,
+    "Drug possession": 6,
+    "Drug trafficking": 1,
+    "Violence with injury": 2,
+    "Violence without injury": 3,
+    "Stalking and harassment": 1,
+    "Public order": 4,
+    "Possession of weapons": 1,
+    "Arson": 0.3,
+    "Breach of court order, bail offences": 4,
+}
+
+ETHNICITY_WEIGHTS = [
+    (Ethnicity.WHITE, 80),
+    (Ethnicity.ASIAN, 6),
+    (Ethnicity.BLACK, 5),
+    (Ethnicity.MIXED, 5),
+    (Ethnicity.OTHER, 2),
+    (Ethnicity.NOT_STATED, 2),
+]
+STREET_KINDS = ("Road", "Street", "Close", "Avenue", "Way", "Grove", "Crescent", "Lane", "Walk")
+CONTACT_KINDS = [
+    (ContactKind.OFFICE, 45),
+    (ContactKind.HOME_VISIT, 20),
+    (ContactKind.PHONE, 15),
+    (ContactKind.REPORT_CENTRE, 10),
+    (ContactKind.OUTREACH, 10),
+]
+CONTACT_NOTES = {
+    ContactOutcome.ATTENDED: (
+        "Reviewed the action plan.",
+        "Discussed accommodation and benefits.",
+        "Talked through the weekend; no new concerns.",
+        "Completed a thinking-skills exercise.",
+        "Checked progress with the drug worker.",
+    ),
+    ContactOutcome.FAILED: (
+        "Did not attend; no explanation given.",
+        "Not at home for the visit; card left.",
+        "Did not answer; warning letter to follow.",
+    ),
+    ContactOutcome.EXCUSED: (
+        "Rang ahead: medical appointment, letter seen.",
+        "At a job interview; rearranged for next week.",
+    ),
+}
+POSITIVE_SUBSTANCES = ("opiates", "cocaine", "opiates, cocaine", "cannabis", "benzodiazepines")
+
+
+class Writer(Protocol):
+    """Where the summary goes: a file, or a management command's stdout."""
+
+    def write(self, msg: str) -> Any: ...
+
+
+class DemoSeedError(Exception):
+    """The demo data cannot be written as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: str
+    role_label: str
+    agency: str
+
+
+@dataclass
+class DemoResult:
+    seed: int
+    password: str
+    logins: list[DemoLogin]
+    created: dict[str, int]
+    people_already_present: int
+
+    def usernames(self, role: str) -> list[str]:
+        return [login.username for login in self.logins if login.role == role]
+
+    @property
+    def usernames_by_role(self) -> dict[str, list[str]]:
+        return {role: self.usernames(role) for role in dict.fromkeys(x.role for x in self.logins)}

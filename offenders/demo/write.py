@@ -1,0 +1,427 @@
+"""Writing the plan: one transaction, bulk inserts, and the summary the command prints."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Permission
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from access.models import Agency, AgencyKind, Membership, Role, Scheme
+from pathways.models import Pathway, Referral
+
+from .. import identifiers
+from ..models import (
+    Contact,
+    ContactKind,
+    CustodyEpisode,
+    DrugTest,
+    OffenceCategory,
+    Offender,
+    OffendingEvent,
+    ProgrammeEpisode,
+    ProgrammeKind,
+    Status,
+    Supervision,
+    years_before,
+)
+from .plan import (
+    DemoPlan,
+    build_plan,
+)
+from .specs import (
+    ADMINISTRATOR_MODELS,
+    AGENCIES,
+    DEMO_EMAIL_DOMAIN,
+    DEMO_REF_PREFIX,
+    LOGINS,
+    SCHEME_AREA,
+    SCHEME_NAME,
+    DemoLogin,
+    DemoResult,
+    DemoSeedError,
+    Writer,
+)
+
+# --- writing it ----------------------------------------------------------------------------
+
+
+def seed_demo(seed: int = 1, *, stdout: Writer | None = None) -> DemoResult:
+    """Create the demo scheme for `seed`, or leave it as it is if it is already there.
+
+    Raises DemoSeedError, writing nothing, if demo data of another seed is present or a
+    demo login's username belongs to somebody else.
+    """
+    if seed < 0:
+        raise DemoSeedError("The seed must be zero or a positive whole number")
+    today = timezone.localdate()
+    with transaction.atomic():
+        other = (
+            Offender.objects.filter(local_ref__startswith=DEMO_REF_PREFIX)
+            .exclude(local_ref__startswith=f"{DEMO_REF_PREFIX}{seed}-")
+            .values_list("local_ref", flat=True)
+            .first()
+        )
+        if other is not None:
+            other_seed = other.removeprefix(DEMO_REF_PREFIX).split("-")[0]
+            raise DemoSeedError(
+                f"This database already holds demo data made with a different seed "
+                f"({other_seed}); refusing to mix it with seed {seed}. Seed it again with "
+                f"--seed {other_seed}, or start from an empty database."
+            )
+        categories = list(OffenceCategory.objects.order_by("name"))
+        if not categories:
+            raise DemoSeedError("There are no offence categories: run `manage.py migrate` first")
+        plan = build_plan(seed, [c.name for c in categories], [c.acquisitive for c in categories])
+        agencies = _agencies()
+        scheme = _scheme()
+        users = _logins(plan, agencies, today)
+        created, present = _people(plan, today, agencies, users, categories)
+    result = DemoResult(
+        seed=seed,
+        password=plan.password,
+        logins=[
+            DemoLogin(spec.username, spec.role, Role(spec.role).label, agencies[spec.agency].name)
+            for spec in LOGINS
+        ],
+        created=created,
+        people_already_present=present,
+    )
+    if stdout is not None:
+        stdout.write(describe(result, scheme, today))
+    return result
+
+
+def _agencies() -> dict[str, Agency]:
+    pathways = {p.code: p for p in Pathway.objects.all()}
+    agencies = {}
+    for spec in AGENCIES:
+        agency, created = Agency.objects.get_or_create(name=spec.name, defaults={"kind": spec.kind})
+        if agency.kind != spec.kind:
+            raise DemoSeedError(
+                f"An agency called {spec.name!r} already exists as a "
+                f"{agency.get_kind_display()} agency, not {AgencyKind(spec.kind).label}"
+            )
+        if created and spec.pathways:
+            agency.pathways_served.set(
+                [pathways[code] for code in spec.pathways if code in pathways]
+            )
+        agencies[spec.key] = agency
+    return agencies
+
+
+def _scheme() -> Scheme:
+    scheme = Scheme.objects.filter(name=SCHEME_NAME).first()
+    if scheme is not None:
+        return scheme
+    # Scheme.current() makes a placeholder with the model defaults; the demo takes it over
+    # rather than adding a second scheme behind it.
+    placeholder = Scheme.objects.order_by("pk").first()
+    if placeholder is not None and (placeholder.name, placeholder.area) == (
+        "PPO scheme",
+        "Local area",
+    ):
+        scheme = placeholder
+    else:
+        scheme = Scheme()
+    scheme.name, scheme.area = SCHEME_NAME, SCHEME_AREA
+    scheme.capacity_min, scheme.capacity_max = 40, 60
+    scheme.save()
+    return scheme
+
+
+def _logins(plan: DemoPlan, agencies: dict[str, Agency], today: dt.date) -> dict[str, Any]:
+    User = get_user_model()
+    # One hash for every login: hashing is slow by design, and they share the password.
+    password_hash = make_password(plan.password)
+    started_on = years_before(today, 3).replace(day=1)
+    users = {}
+    for spec in LOGINS:
+        email = f"{spec.username}@{DEMO_EMAIL_DOMAIN}"
+        first_name, last_name = plan.staff_names[spec.username]
+        user, created = User.objects.get_or_create(
+            username=spec.username,
+            defaults={
+                "email": email,
+                "first_name": first_name,
+                "last_name": last_name,
+                "is_staff": spec.is_staff,
+            },
+        )
+        if not created and user.email != email:
+            raise DemoSeedError(
+                f"A user called {spec.username!r} already exists and is not a demo login; "
+                "rename or remove it before seeding the demo"
+            )
+        # Re-running puts the demo password back, like a reset.
+        user.password = password_hash
+        user.is_active = True
+        user.save(update_fields=["password", "is_active"])
+        Membership.objects.get_or_create(
+            user=user,
+            role=spec.role,
+            agency=agencies[spec.agency],
+            defaults={"started_on": started_on},
+        )
+        if spec.role == Role.ADMINISTRATOR:
+            for app_label, model in ADMINISTRATOR_MODELS:
+                user.user_permissions.add(
+                    *Permission.objects.filter(
+                        content_type__app_label=app_label,
+                        content_type__model=model,
+                        codename__in=[f"{verb}_{model}" for verb in ("view", "add", "change")],
+                    )
+                )
+        users[spec.username] = user
+    return users
+
+
+def _people(
+    plan: DemoPlan,
+    today: dt.date,
+    agencies: dict[str, Agency],
+    users: dict[str, Any],
+    categories: list[OffenceCategory],
+) -> tuple[dict[str, int], int]:
+    seed = plan.seed
+    prefix = f"{DEMO_REF_PREFIX}{seed}-"
+    present = set(
+        Offender.objects.filter(local_ref__startswith=prefix).values_list("local_ref", flat=True)
+    )
+    new = [p for p in plan.people if p.local_ref(seed) not in present]
+    if not new:
+        return {}, len(present)
+
+    def day(days_ago: int) -> dt.date:
+        return today - dt.timedelta(days=days_ago)
+
+    def moment(
+        days_ago: int, hour: int, minute: int, this_week: tuple[int, int] | None = None
+    ) -> dt.datetime:
+        if this_week is not None:
+            now = timezone.localtime().replace(second=0, microsecond=0)
+            monday = timezone.make_aware(
+                dt.datetime.combine(today - dt.timedelta(days=today.weekday()), dt.time.min)
+            )
+            k, n = this_week
+            return monday + (now - monday) * (k + 1) / (n + 1)
+        return timezone.make_aware(dt.datetime.combine(day(days_ago), dt.time(hour, minute)))
+
+    def user_id(username: str | None) -> int | None:
+        return users[username].pk if username else None
+
+    offenders = []
+    for p in new:
+        date_of_birth = years_before(today, p.age) - dt.timedelta(days=p.birthday_offset)
+        pnc_year = min(today.year, date_of_birth.year + p.first_arrest_age)
+        cro = ""
+        if p.cro_serial is not None:
+            cro_year = f"{pnc_year % 100:02d}"
+            check = identifiers.CHECK_LETTERS[
+                int(f"{cro_year}{p.cro_serial:06d}") % len(identifiers.CHECK_LETTERS)
+            ]
+            cro = f"{p.cro_serial:06d}/{cro_year}{check}"
+        offenders.append(
+            Offender(
+                first_name=p.first_name,
+                last_name=p.last_name,
+                aliases=p.aliases,
+                date_of_birth=date_of_birth,
+                sex=p.sex,
+                ethnicity=p.ethnicity,
+                address=p.address,
+                phone=p.phone,
+                pnc_id=identifiers.format_pnc(pnc_year, p.pnc_serial),
+                cro_number=cro,
+                prison_number=p.prison_number,
+                crn=p.crn,
+                local_ref=p.local_ref(seed),
+                supervision=p.supervision,
+                dip_client=p.dip_client,
+                crasbo=p.crasbo,
+                mappa_level=p.mappa_level,
+                iom_grade=p.iom_grade,
+                strand=p.strand,
+                asset_score=p.asset_score,
+                scaled_approach=p.scaled_approach,
+                key_worker_id=user_id(p.key_worker),
+                police_officer_id=user_id(p.police_officer),
+            )
+        )
+    taken = set(
+        Offender.objects.filter(pnc_id__in=[o.pnc_id for o in offenders]).values_list(
+            "pnc_id", flat=True
+        )
+    )
+    if taken:
+        examples = ", ".join(sorted(map(str, taken))[:3])
+        raise DemoSeedError(
+            f"Demo PNC IDs are already used by other people ({examples}); "
+            "seed the demo into an empty database"
+        )
+    Offender.objects.bulk_create(offenders, batch_size=500)
+    ids = dict(Offender.objects.filter(local_ref__startswith=prefix).values_list("local_ref", "pk"))
+
+    police = agencies["police"].pk
+    pathways = {pathway.code: pathway.pk for pathway in Pathway.objects.all()}
+    events: list[OffendingEvent] = []
+    custody: list[CustodyEpisode] = []
+    episodes: list[ProgrammeEpisode] = []
+    contacts: list[Contact] = []
+    tests: list[DrugTest] = []
+    referrals: list[Referral] = []
+    for p in new:
+        offender_id = ids[p.local_ref(seed)]
+        events += [
+            OffendingEvent(
+                offender_id=offender_id,
+                kind=kind,
+                category_id=None if category is None else categories[category].pk,
+                occurred_on=day(occurred_ago),
+                recorded_on=day(recorded_ago),
+                source_agency_id=police,
+                source_reference=f"{p.local_ref(seed)}-{n:03d}",
+            )
+            for n, (kind, category, occurred_ago, recorded_ago) in enumerate(p.events)
+        ]
+        custody += [
+            CustodyEpisode(
+                offender_id=offender_id,
+                kind=stay.kind,
+                establishment_id=agencies[stay.prison].pk,
+                started_on=day(stay.started_ago),
+                sentence_length_months=stay.sentence_months,
+                expected_release_on=None if stay.expected_ago is None else day(stay.expected_ago),
+                released_on=None if stay.released_ago is None else day(stay.released_ago),
+                supervision_on_release=stay.supervision_on_release,
+            )
+            for stay in p.custody
+        ]
+        episodes += [
+            ProgrammeEpisode(
+                offender_id=offender_id,
+                kind=spell.kind,
+                selected_on=day(spell.selected_ago),
+                selection_decision=(
+                    f"{'Selection' if spell.kind == ProgrammeKind.PPO else 'YOT'} panel, "
+                    f"{day(spell.selected_ago):%d %B %Y}"
+                ),
+                deselected_on=None if spell.deselected_ago is None else day(spell.deselected_ago),
+                deselection_reason=spell.reason,
+                exit_route=spell.exit_route,
+            )
+            for spell in p.episodes
+        ]
+        contacts += [
+            Contact(
+                offender_id=offender_id,
+                worker_id=users[contact.worker].pk,
+                agency_id=agencies[contact.agency].pk,
+                occurred_at=moment(
+                    contact.days_ago, contact.hour, contact.minute, contact.this_week
+                ),
+                kind=contact.kind,
+                face_to_face=contact.kind != ContactKind.PHONE,
+                outcome=contact.outcome,
+                note=contact.note,
+            )
+            for contact in p.contacts
+        ]
+        tests += [
+            DrugTest(
+                offender_id=offender_id,
+                tested_at=moment(test.days_ago, test.hour, test.minute, test.this_week),
+                agency_id=agencies[test.agency].pk,
+                tester_id=users[test.tester].pk,
+                result=test.result,
+                substances=test.substances,
+            )
+            for test in p.drug_tests
+        ]
+        referrals += [
+            Referral(
+                offender_id=offender_id,
+                agency_id=agencies[referral.agency].pk,
+                pathway_id=pathways[referral.pathway],
+                opened_on=day(referral.opened_ago),
+                closed_on=None if referral.closed_ago is None else day(referral.closed_ago),
+                reason=referral.reason,
+            )
+            for referral in p.referrals
+        ]
+    OffendingEvent.objects.bulk_create(events, batch_size=1000)
+    CustodyEpisode.objects.bulk_create(custody, batch_size=1000)
+    ProgrammeEpisode.objects.bulk_create(episodes, batch_size=1000)
+    Contact.objects.bulk_create(contacts, batch_size=1000)
+    DrugTest.objects.bulk_create(tests, batch_size=1000)
+    Referral.objects.bulk_create(referrals, batch_size=1000)
+    created = {
+        "people": len(offenders),
+        "offending events": len(events),
+        "custody episodes": len(custody),
+        "programme episodes": len(episodes),
+        "contacts": len(contacts),
+        "drug tests": len(tests),
+        "referrals": len(referrals),
+    }
+    return created, len(present)
+
+
+def describe(result: DemoResult, scheme: Scheme, today: dt.date) -> str:
+    """The summary the command prints: what is in the database, and how to sign in."""
+    demo = Offender.objects.filter(local_ref__startswith=f"{DEMO_REF_PREFIX}{result.seed}-")
+    ppos = demo.filter(
+        pk__in=ProgrammeEpisode.objects.open_on(today)
+        .filter(kind=ProgrammeKind.PPO)
+        .values("offender")
+    )
+    by_status: dict[str, int] = {}
+    supervised = 0
+    for status, supervision, n in (
+        ppos.with_status(today)
+        # django-stubs cannot see the with_status() annotation.
+        .values_list("current_status", "supervision")  # type: ignore[misc]
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        by_status[status] = by_status.get(status, 0) + n
+        if status == Status.COMMUNITY and supervision != Supervision.NONE:
+            supervised += n
+    community = by_status.get(Status.COMMUNITY, 0)
+    ever_ppo = demo.filter(episodes__kind=ProgrammeKind.PPO).distinct().count()
+    lines = []
+    if result.created:
+        made = ", ".join(f"{n:,} {label}" for label, n in result.created.items())
+        lines.append(f"Seeded the demo scheme (seed {result.seed}): created {made}.")
+    else:
+        lines.append(
+            f"The demo scheme (seed {result.seed}) is already here: "
+            f"{result.people_already_present:,} people; nothing new was created."
+        )
+    lines += [
+        f"{scheme.name} ({scheme.area}), capacity {scheme.capacity_min}-{scheme.capacity_max}.",
+        f"Current PPOs: {sum(by_status.values())} - {supervised} in the community under "
+        f"supervision, {community - supervised} in the community without, "
+        f"{by_status.get(Status.CUSTODY, 0)} in custody, {by_status.get(Status.REMAND, 0)} on "
+        f"remand; {ppos.filter(crasbo=True).count()} with CRASBOs.",
+        f"Former PPOs: {ever_ppo - ppos.count()}; "
+        f"DYOs: {demo.filter(episodes__kind=ProgrammeKind.DYO).distinct().count()}; "
+        f"other known offenders: {demo.filter(episodes__isnull=True).count():,}; "
+        f"offending events: {OffendingEvent.objects.filter(offender__in=demo).count():,}.",
+        "",
+        f"Password for every demo login: {result.password}",
+        "",
+    ]
+    width = max(len(login.username) for login in result.logins)
+    role_width = max(len(login.role_label) for login in result.logins)
+    lines.append(f"{'username'.ljust(width)}  {'role'.ljust(role_width)}  agency")
+    for login in result.logins:
+        lines.append(
+            f"{login.username.ljust(width)}  {login.role_label.ljust(role_width)}  {login.agency}"
+        )
+    return "\n".join(lines) + "\n"
