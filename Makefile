@@ -109,6 +109,7 @@ chromium:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
 
 migrations-check: install
 	$(PY) manage.py makemigrations --check --dry-run

@@ -236,7 +236,7 @@ def actor_for(user: AbstractBaseUser | AnonymousUser | None, as_of: dt.date | No
         return Actor(user=None, membership=None, as_of=as_of)
     membership = (
         Membership.objects.active_on(as_of)
-        .filter(user=user, agency__active=True)
+        .filter(user_id=user.pk, agency__active=True)
         .select_related("agency")
         .first()
     )
@@ -316,7 +316,7 @@ def people_q(actor: Actor, *, write: bool = False, prefix: str = "") -> Q:
             as_of
         )
         rule = Q(**{f"{prefix}date_of_birth__gt": years_before(as_of, 18)}) | Q(Exists(open_dyo))
-    elif scope is Scope.REFERRED:
+    elif scope is Scope.REFERRED and actor.agency_id is not None:
         referrals = Referral.objects.filter(offender=ref, agency_id=actor.agency_id)
         if write:
             referrals = referrals.open_on(as_of)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -24,23 +25,34 @@ class GovukDateInput(forms.DateInput):
     input_type = "date"
 
 
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.get_full_name() or obj.username)
+
+
 class OffenderForm(forms.ModelForm):
     class Meta:
         model = Offender
         fields = IDENTITY_FIELDS
+        field_classes = {
+            "key_worker": StaffChoiceField,
+            "offender_manager": StaffChoiceField,
+            "police_officer": StaffChoiceField,
+        }
         widgets = {
             "date_of_birth": GovukDateInput(),
             "address": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         staff = (
             get_user_model().objects.filter(is_active=True, memberships__isnull=False).distinct()
         )
         for name in ("key_worker", "offender_manager", "police_officer"):
-            self.fields[name].queryset = staff.order_by("last_name", "first_name")
-            self.fields[name].label_from_instance = lambda u: u.get_full_name() or u.username
+            cast(forms.ModelChoiceField, self.fields[name]).queryset = staff.order_by(
+                "last_name", "first_name"
+            )
 
 
 class CustodyEpisodeForm(forms.ModelForm):
@@ -61,7 +73,7 @@ class CustodyEpisodeForm(forms.ModelForm):
             "released_on": GovukDateInput(),
         }
 
-    def __init__(self, *args: object, offender: Offender | None = None, **kwargs: object) -> None:
+    def __init__(self, *args: Any, offender: Offender | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if offender is not None:
             self.instance.offender = offender
@@ -140,11 +152,11 @@ class OffendingEventForm(forms.Form):
     )
 
     def __init__(
-        self, *args: object, kinds: list[tuple[str, str]] | None = None, **kwargs: object
+        self, *args: Any, kinds: list[tuple[str, str]] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         if kinds is not None:
-            self.fields["kind"].choices = kinds
+            cast(forms.ChoiceField, self.fields["kind"]).choices = kinds
 
 
 class ReleaseForm(forms.Form):

@@ -118,6 +118,13 @@ def custody_episode_create(*, user: Any, offender_id: int, data: dict[str, Any])
     return episode
 
 
+def _own_agency_id(actor: Any) -> int:
+    """The agency a record made now belongs to: the actor's own."""
+    if actor.agency_id is None:
+        raise NotPermitted("You have no current agency, so you cannot record this")
+    return int(actor.agency_id)
+
+
 def _require(
     actor: Any, kind: RecordKind, offender_id: int, *, agency_id: int | None = None, what: str
 ) -> None:
@@ -143,15 +150,13 @@ def contact_log(
     actor = as_actor(user)
     with transaction.atomic():
         offender = offender_get(user=actor, pk=offender_id, write=True)
-        if actor.agency_id is None:
-            raise NotPermitted("You have no current agency, so you cannot log contacts")
         _require(
             actor, RecordKind.CONTACTS, offender.pk, agency_id=actor.agency_id, what="log contacts"
         )
         contact = Contact(
             offender=offender,
             worker=actor.user,
-            agency_id=actor.agency_id,
+            agency_id=_own_agency_id(actor),
             occurred_at=occurred_at,
             kind=kind,
             outcome=outcome,
@@ -200,7 +205,7 @@ def drug_test_record(
         test = DrugTest(
             offender=offender,
             tested_at=tested_at,
-            agency_id=actor.agency_id,
+            agency_id=_own_agency_id(actor),
             tester=actor.user,
             result=result,
             substances=substances,
@@ -239,7 +244,7 @@ def offending_event_record(
             category=category,
             occurred_on=occurred_on,
             recorded_on=recorded_on or timezone.localdate(),
-            source_agency_id=actor.agency_id,
+            source_agency_id=_own_agency_id(actor),
             source_reference=source_reference or f"PPOCASE-{uuid.uuid4().hex[:12].upper()}",
             summary=summary,
             recorded_by=actor.user,

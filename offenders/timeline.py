@@ -160,47 +160,53 @@ def offender_timeline(*, user: Any, pk: Any, kinds: set[str] | None = None) -> T
             )
     if "custody" in selected:
         restricted = visible_fields(actor, RecordKind.CUSTODY) is not None
-        episodes = (
+        custody = (
             CustodyEpisode.objects.filter(offender=offender)
             .filter(records_q(actor, RecordKind.CUSTODY, "offenders.custodyepisode"))
             .select_related("establishment")
         )
-        for c in episodes[:PER_KIND_LIMIT]:
+        for spell in custody[:PER_KIND_LIMIT]:
             if restricted:
                 # Partners see only "in custody yes/no" and the release date (ACCESS.md).
                 start_title, detail = "Went into custody", ""
             else:
-                length = f", {c.sentence_length_months} months" if c.sentence_length_months else ""
-                start_title = f"{'Remanded' if c.kind == 'remand' else 'Sentenced'}{length}"
-                detail = c.establishment.name
-            if c.expected_release_on and not c.released_on:
-                detail = f"{detail}. Expected release {c.expected_release_on:%-d %B %Y}".lstrip(
+                length = (
+                    f", {spell.sentence_length_months} months"
+                    if spell.sentence_length_months
+                    else ""
+                )
+                start_title = f"{'Remanded' if spell.kind == 'remand' else 'Sentenced'}{length}"
+                detail = spell.establishment.name
+            if spell.expected_release_on and not spell.released_on:
+                detail = f"{detail}. Expected release {spell.expected_release_on:%-d %B %Y}".lstrip(
                     ". "
                 )
             items.append(
                 TimelineItem(
                     "custody",
-                    _start_of(c.started_on),
+                    _start_of(spell.started_on),
                     start_title,
                     description=detail,
                     has_time=False,
                 )
             )
-            if c.released_on:
+            if spell.released_on:
                 items.append(
                     TimelineItem(
                         "custody",
-                        _start_of(c.released_on),
+                        _start_of(spell.released_on),
                         "Released from custody",
-                        description="" if restricted else c.get_supervision_on_release_display(),
+                        description=""
+                        if restricted
+                        else spell.get_supervision_on_release_display(),
                         has_time=False,
                     )
                 )
     if "programme" in selected:
-        episodes = ProgrammeEpisode.objects.filter(offender=offender).filter(
+        spells_on_scheme = ProgrammeEpisode.objects.filter(offender=offender).filter(
             records_q(actor, RecordKind.SELECTION, "offenders.programmeepisode")
         )
-        for p in episodes[:PER_KIND_LIMIT]:
+        for p in spells_on_scheme[:PER_KIND_LIMIT]:
             items.append(
                 TimelineItem(
                     "programme",
