@@ -37,3 +37,21 @@ def audit_context(**kwargs: Any) -> Iterator[AuditContext]:
         yield ctx
     finally:
         _current.reset(token)
+
+
+def client_ip(request: Any) -> str | None:
+    """The address a request came from, for the audit trail and sign-in lockout.
+
+    Behind PPO_PROXY_COUNT trusted reverse proxies, each appending to X-Forwarded-For,
+    the client is that many entries from the right; anything further left could be
+    forged by the client. With no proxies configured the header is ignored.
+    """
+    from django.conf import settings
+
+    proxies = getattr(settings, "PPO_PROXY_COUNT", 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies > 0 and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-min(proxies, len(hops))]
+    return request.META.get("REMOTE_ADDR") or None

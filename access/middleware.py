@@ -6,7 +6,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
 from .audit import write_denial
-from .context import audit_context
+from .context import audit_context, client_ip
 
 
 def channel_of(path: str) -> str:
@@ -32,7 +32,7 @@ class AuditContextMiddleware:
         with audit_context(
             channel=channel_of(request.path),
             path=request.get_full_path(),
-            ip_address=request.META.get("REMOTE_ADDR") or None,
+            ip_address=client_ip(request),
             in_request=True,
         ) as ctx:
             response = self.get_response(request)

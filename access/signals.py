@@ -6,14 +6,14 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from . import audit
-from .context import current
+from .context import client_ip, current
 from .models import AuditAction
 from .policy import actor_for
 
 
 def _ip(request: Any) -> None:
     if request is not None:
-        current().ip_address = request.META.get("REMOTE_ADDR") or current().ip_address
+        current().ip_address = client_ip(request) or current().ip_address
 
 
 @receiver(user_logged_in)

@@ -216,3 +216,24 @@ def test_membership_ending_removes_access_on_the_next_request(client, key_worker
     assert client.get(url).status_code == 200
     key_worker.memberships.update(ended_on=dt.date.today())
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "203.0.113.9", "10.0.0.5"),  # no proxy configured: the header is ignored
+        (1, "203.0.113.9", "203.0.113.9"),
+        (1, "198.51.100.1, 203.0.113.9", "203.0.113.9"),  # the left entry could be forged
+        (2, "198.51.100.1, 203.0.113.9", "198.51.100.1"),
+    ],
+)
+def test_audit_records_the_client_address_behind_trusted_proxies(
+    client, key_worker, ppo, settings, proxies, forwarded, expected
+):
+    settings.PPO_PROXY_COUNT = proxies
+    sign_in(client, key_worker).get(
+        reverse("offenders:detail", args=[ppo.pk]),
+        REMOTE_ADDR="10.0.0.5",
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+    assert AuditEvent.objects.get(action=AuditAction.VIEW).ip_address == expected

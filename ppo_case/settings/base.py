@@ -107,6 +107,10 @@ AXES_COOLOFF_TIME = 0.5  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind N trusted reverse proxies (docker-compose's TLS proxy: 1), the client address is
+# read from X-Forwarded-For; with 0 the header is ignored, so it cannot be forged.
+PPO_PROXY_COUNT = env.int("PPO_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "access.context.client_ip"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
