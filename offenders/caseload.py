@@ -59,7 +59,16 @@ from .models import (
 
 OFFENDER = "offenders.offender"
 
-SORT_KEYS = ("name", "status", "grade", "last_contact", "contacts", "tests")
+SORT_KEYS = (
+    "name",
+    "status",
+    "strand",
+    "grade",
+    "key_worker",
+    "last_contact",
+    "contacts",
+    "tests",
+)
 COMPLIANCE_SORT_KEYS = frozenset({"last_contact", "contacts", "tests"})
 DIRECTIONS = ("asc", "desc")
 
@@ -241,6 +250,10 @@ def _worker_choices(people: Any) -> list[tuple[int, str]]:
     return [(u.pk, u.get_full_name() or u.get_username()) for u in users]
 
 
+def _worker_name(user: Any) -> str:
+    return f"{user.last_name} {user.first_name}".strip().lower() if user else ""
+
+
 def _name_key(row: CaseloadRow) -> tuple[str, str, int]:
     o = row.offender
     return (o.last_name.lower(), o.first_name.lower(), o.pk)
@@ -264,7 +277,9 @@ def _last_contact_key(row: CaseloadRow) -> float:
 SORTERS: dict[str, Callable[[CaseloadRow], Any]] = {
     "name": _name_key,
     "status": lambda row: STATUS_ORDER.get(getattr(row.offender, "current_status", ""), 9),
+    "strand": lambda row: row.offender.get_strand_display() or None,
     "grade": lambda row: GRADE_ORDER.get(row.offender.iom_grade, 9),
+    "key_worker": lambda row: _worker_name(row.offender.key_worker) or None,
     "last_contact": _last_contact_key,
     "contacts": _measure_key("contacts"),
     "tests": _measure_key("drug_tests"),
@@ -287,11 +302,11 @@ def _columns(caseload: Caseload) -> list[Column]:
     spec: list[tuple[str, str, bool, bool]] = [
         ("name", "Name", True, False),
         ("status", "Status", True, False),
-        ("strand", "Strand", False, False),
+        ("strand", "Strand", True, False),
         ("grade", "IOM grade", True, False),
     ]
     if caseload.shows_key_worker:
-        spec.append(("key_worker", "Key worker", False, False))
+        spec.append(("key_worker", "Key worker", True, False))
     if caseload.shows_compliance:
         spec += [
             ("last_contact", "Last contact", True, False),

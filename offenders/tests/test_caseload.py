@@ -192,7 +192,7 @@ def test_manager_sees_the_whole_scheme_with_key_workers(client, scheme):
     response = get_home(client, staff(Role.PPO_MANAGER))
     assert names(response) == ["Adams", "Baker", "Cole", "Dunn", "Evans"]
     page = response.content.decode()
-    assert "Key worker</th>" in page and "Kim Walker" in page
+    assert "Key worker</a></th>" in page and "Kim Walker" in page
     assert 'id="filter-worker"' in page
 
 
@@ -265,6 +265,8 @@ def test_worker_filter_is_for_managers_only(client, scheme):
         ("name", "desc", ["Dunn", "Cole", "Baker", "Adams"]),
         ("status", "asc", ["Adams", "Baker", "Dunn", "Cole"]),
         ("status", "desc", ["Cole", "Dunn", "Adams", "Baker"]),
+        ("strand", "asc", ["Adams", "Dunn", "Baker", "Cole"]),
+        ("strand", "desc", ["Baker", "Cole", "Dunn", "Adams"]),
         ("grade", "asc", ["Adams", "Baker", "Dunn", "Cole"]),
         ("grade", "desc", ["Cole", "Dunn", "Baker", "Adams"]),
         # Days since the last attended contact; never contacted is the longest.
@@ -283,7 +285,12 @@ def test_sorting_by_every_column(client, scheme, sort, direction, expected):
     page = response.content.decode()
     aria = "ascending" if direction == "asc" else "descending"
     assert re.search(rf'aria-sort="{aria}" data-sort-key="{sort}"', page)
-    assert page.count('aria-sort="none"') == 5
+    assert page.count('aria-sort="none"') == 6  # every other sortable column
+
+
+def test_a_manager_sorts_by_key_worker(client, scheme):
+    response = get_home(client, staff(Role.PPO_MANAGER), sort="key_worker", dir="asc")
+    assert names(response) == ["Evans", "Adams", "Baker", "Cole", "Dunn"]
 
 
 def test_sort_links_keep_the_filters_and_toggle_the_direction(client, scheme):
@@ -291,7 +298,8 @@ def test_sort_links_keep_the_filters_and_toggle_the_direction(client, scheme):
     columns = {c.key: c for c in response.context["caseload"].columns}
     assert columns["name"].href == "?status=community&sort=name&dir=desc"
     assert columns["contacts"].href == "?status=community&sort=contacts&dir=asc"
-    assert not columns["strand"].sortable and columns["strand"].aria_sort == ""
+    assert columns["strand"].href == "?status=community&sort=strand&dir=asc"
+    assert columns["strand"].aria_sort == "none"
 
 
 # --- Bad query parameters -------------------------------------------------------------------
