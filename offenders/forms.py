@@ -173,3 +173,17 @@ class GradeForm(forms.Form):
         label="New IOM grade", choices=IomGrade.choices, widget=forms.RadioSelect
     )
     reason = forms.CharField(label="Reason for the change", max_length=2000, widget=forms.Textarea)
+
+
+class TimelineFilterForm(forms.Form):
+    """The timeline's period. Kinds are read separately: unknown kinds are ignored."""
+
+    date_from = forms.DateField(label="From", required=False, widget=GovukDateInput())
+    date_to = forms.DateField(label="To", required=False, widget=GovukDateInput())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The 'to' date must be the same as or after the 'from' date")
+        return data

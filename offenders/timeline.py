@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from access import audit
@@ -57,6 +58,11 @@ class Timeline:
     available_kinds: dict[str, str]
     selected_kinds: set[str]
     counts_only: dict[str, int]
+    # Kinds with more records in the period than the page shows (newest kept).
+    truncated: list[str] = field(default_factory=list)
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    per_kind_limit: int = 0
 
 
 def _start_of(day: dt.date) -> dt.datetime:
@@ -68,8 +74,39 @@ def _who(user: Any, agency: Any) -> str:
     return ", ".join(part for part in (name, getattr(agency, "name", "")) if part)
 
 
-def offender_timeline(*, user: Any, pk: Any, kinds: set[str] | None = None) -> Timeline:
+def _within(
+    qs: Any, start: str, end: str | None, date_from: dt.date | None, date_to: dt.date | None
+) -> Any:
+    """Records overlapping the period: starting on or before `date_to` and (ending, or
+    starting if there is no end) on or after `date_from`."""
+    if date_to is not None:
+        qs = qs.filter(**{f"{start}__lte": date_to})
+    if date_from is not None:
+        if end is None:
+            qs = qs.filter(**{f"{start}__gte": date_from})
+        else:
+            qs = qs.filter(Q(**{f"{end}__gte": date_from}) | Q(**{f"{end}__isnull": True}))
+    return qs
+
+
+def _newest(qs: Any, kind: str, truncated: list[str]) -> list[Any]:
+    """At most PER_KIND_LIMIT records, newest first; one more is read to know if any are left."""
+    rows = list(qs[: PER_KIND_LIMIT + 1])
+    if len(rows) > PER_KIND_LIMIT:
+        truncated.append(TIMELINE_KINDS[kind])
+    return rows[:PER_KIND_LIMIT]
+
+
+def offender_timeline(
+    *,
+    user: Any,
+    pk: Any,
+    kinds: set[str] | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> Timeline:
     actor = as_actor(user)
+    truncated: list[str] = []
     offender = offender_get(user=actor, pk=pk)
     available: dict[str, str] = {}
     if grant(actor, RecordKind.OFFENDING).can_read:
@@ -99,7 +136,8 @@ def offender_timeline(*, user: Any, pk: Any, kinds: set[str] | None = None) -> T
             events = events.filter(kind="intelligence")
         if "intelligence" not in selected:
             events = events.exclude(kind="intelligence")
-        for e in events[:PER_KIND_LIMIT]:
+        events = _within(events, "occurred_on", None, date_from, date_to)
+        for e in _newest(events, "offending", truncated):
             items.append(
                 TimelineItem(
                     kind="intelligence" if e.kind == "intelligence" else "offending",
@@ -117,7 +155,8 @@ def offender_timeline(*, user: Any, pk: Any, kinds: set[str] | None = None) -> T
             .filter(records_q(actor, RecordKind.CONTACTS, "offenders.contact"))
             .select_related("worker", "agency")
         )
-        for c in contacts[:PER_KIND_LIMIT]:
+        contacts = _within(contacts, "occurred_at__date", None, date_from, date_to)
+        for c in _newest(contacts, "contact", truncated):
             tags = [
                 (
                     c.get_outcome_display(),
@@ -147,7 +186,8 @@ def offender_timeline(*, user: Any, pk: Any, kinds: set[str] | None = None) -> T
             .filter(records_q(actor, RecordKind.DRUG_TESTS, "offenders.drugtest"))
             .select_related("tester", "agency")
         )
-        for t in tests[:PER_KIND_LIMIT]:
+        tests = _within(tests, "tested_at__date", None, date_from, date_to)
+        for t in _newest(tests, "drug_test", truncated):
             items.append(
                 TimelineItem(
                     kind="drug_test",
@@ -165,7 +205,8 @@ def offender_timeline(*, user: Any, pk: Any, kinds: set[str] | None = None) -> T
             .filter(records_q(actor, RecordKind.CUSTODY, "offenders.custodyepisode"))
             .select_related("establishment")
         )
-        for spell in custody[:PER_KIND_LIMIT]:
+        custody = _within(custody, "started_on", "released_on", date_from, date_to)
+        for spell in _newest(custody, "custody", truncated):
             if restricted:
                 # Partners see only "in custody yes/no" and the release date (ACCESS.md).
                 start_title, detail = "Went into custody", ""
@@ -206,7 +247,10 @@ def offender_timeline(*, user: Any, pk: Any, kinds: set[str] | None = None) -> T
         spells_on_scheme = ProgrammeEpisode.objects.filter(offender=offender).filter(
             records_q(actor, RecordKind.SELECTION, "offenders.programmeepisode")
         )
-        for p in spells_on_scheme[:PER_KIND_LIMIT]:
+        spells_on_scheme = _within(
+            spells_on_scheme, "selected_on", "deselected_on", date_from, date_to
+        )
+        for p in _newest(spells_on_scheme, "programme", truncated):
             items.append(
                 TimelineItem(
                     "programme",
@@ -237,7 +281,8 @@ def offender_timeline(*, user: Any, pk: Any, kinds: set[str] | None = None) -> T
         changes = GradeChange.objects.filter(offender=offender).select_related(
             "changed_by", "agency"
         )
-        for g in changes[:PER_KIND_LIMIT]:
+        changes = _within(changes, "changed_at__date", None, date_from, date_to)
+        for g in _newest(changes, "grade", truncated):
             items.append(
                 TimelineItem(
                     "grade",
@@ -252,5 +297,29 @@ def offender_timeline(*, user: Any, pk: Any, kinds: set[str] | None = None) -> T
     # Newest first; a dated-only record sorts after timed records of the same day.
     items.sort(key=lambda i: (timezone.localtime(i.at).date(), i.has_time, i.at), reverse=True)
     counts_only = offending_counts_only(actor, offender)
-    audit.viewed(actor, offender, shown=sorted(selected), view="timeline")
-    return Timeline(offender, items, available, selected, counts_only)
+    audit.viewed(
+        actor,
+        offender,
+        shown=sorted(selected),
+        view="timeline",
+        period=[str(date_from or ""), str(date_to or "")],
+    )
+    if date_from or date_to:
+        # Items of a spell that overlaps the period can fall outside it (a release after it).
+        items = [
+            i
+            for i in items
+            if (date_from is None or timezone.localtime(i.at).date() >= date_from)
+            and (date_to is None or timezone.localtime(i.at).date() <= date_to)
+        ]
+    return Timeline(
+        offender,
+        items,
+        available,
+        selected,
+        counts_only,
+        truncated,
+        date_from,
+        date_to,
+        PER_KIND_LIMIT,
+    )

@@ -33,6 +33,7 @@ from .forms import (
     OffenderForm,
     OffendingEventForm,
     ReleaseForm,
+    TimelineFilterForm,
 )
 from .models import EventKind
 
@@ -327,7 +328,16 @@ def grade_change_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def timeline_view(request: HttpRequest, pk: int) -> HttpResponse:
     kinds = set(request.GET.getlist("kind")) or None
-    timeline = timeline_selector.offender_timeline(user=request.user, pk=pk, kinds=kinds)
+    period = TimelineFilterForm(request.GET)
+    # A bad date is shown on the form and the timeline shows the whole period meanwhile.
+    dates = period.cleaned_data if period.is_valid() else {}
+    timeline = timeline_selector.offender_timeline(
+        user=request.user,
+        pk=pk,
+        kinds=kinds,
+        date_from=dates.get("date_from"),
+        date_to=dates.get("date_to"),
+    )
     actor = actor_for(request.user)
     offender = timeline.offender
     return render(
@@ -336,6 +346,7 @@ def timeline_view(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "timeline": timeline,
             "offender": offender,
+            "period": period,
             "actions": casework_actions(actor, offender),
         },
     )

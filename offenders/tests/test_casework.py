@@ -325,3 +325,50 @@ def test_pages_run_the_same_queries_with_5_and_200_ppos(client, kw, ppo, url_nam
     with_5 = count_queries()
     add_ppos(195)
     assert count_queries() == with_5
+
+
+def test_timeline_shows_a_chosen_period(client, kw, ppo):
+    for day in (3, 10, 20):
+        ContactFactory(offender=ppo, occurred_at=dt.datetime(2026, 3, day, 12, tzinfo=dt.UTC))
+    OffendingEventFactory(offender=ppo, occurred_on=dt.date(2026, 3, 15))
+    response = sign_in(client, kw).get(
+        reverse("offenders:timeline", args=[ppo.pk]),
+        {"date_from": "2026-03-05", "date_to": "15/03/2026"},
+    )
+    items = response.context["timeline"].items
+    assert [(i.kind, timezone.localtime(i.at).day) for i in items] == [
+        ("offending", 15),
+        ("contact", 10),
+    ]
+    assert "from 5 March 2026 to 15 March 2026" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"date_from": "2026-02-30"}, "Enter a valid date"),
+        ({"date_from": "2026-03-10", "date_to": "2026-03-01"}, "must be the same as or after"),
+    ],
+)
+def test_a_bad_period_is_explained_and_the_whole_timeline_shown(client, kw, ppo, params, message):
+    ContactFactory(offender=ppo)
+    response = sign_in(client, kw).get(reverse("offenders:timeline", args=[ppo.pk]), params)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert message in page and "There is a problem" in page
+    assert page.startswith("<!DOCTYPE html>") and "<title>Error: " in page
+    assert len(response.context["timeline"].items) == 2  # the contact and the selection
+
+
+def test_the_timeline_says_when_older_records_are_not_shown(client, kw, ppo, monkeypatch):
+    from offenders import timeline
+
+    monkeypatch.setattr(timeline, "PER_KIND_LIMIT", 3)
+    for _ in range(4):
+        ContactFactory(offender=ppo)
+    response = sign_in(client, kw).get(reverse("offenders:timeline", args=[ppo.pk]))
+    assert response.context["timeline"].truncated == ["Contacts"]
+    assert len([i for i in response.context["timeline"].items if i.kind == "contact"]) == 3
+    assert "Only the latest 3 records of each kind are shown for contacts" in (
+        response.content.decode()
+    )
