@@ -110,6 +110,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 
 migrations-check: install
 	$(PY) manage.py makemigrations --check --dry-run

@@ -1,41 +1,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from offenders.caseload import caseload_page
-from reporting.selectors import scheme_headline
-
 from . import selectors
 from .errors import NotPermitted
-from .models import AuditAction, Role
-from .policy import actor_for, can_read_audit_log
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Each role's own starting point (shared/UI.md "Home per role")."""
-    actor = actor_for(request.user)
-    context: dict[str, Any] = {"actor": actor}
-    if actor.membership is None:
-        template = "home/no_role.html"
-    elif actor.role == Role.STEERING_GROUP:
-        template = "home/steering.html"
-        context["headline"] = scheme_headline(user=request.user)
-    elif actor.role == Role.ADMINISTRATOR:
-        template = "home/administrator.html"
-        context["can_read_audit"] = can_read_audit_log(actor)
-    else:
-        template = "home/caseload.html"
-        context["caseload"] = caseload_page(user=actor, params=request.GET)
-        context["rows"] = context["caseload"].rows
-        if actor.role == Role.PPO_MANAGER:
-            context["headline"] = scheme_headline(user=request.user)
-    return render(request, template, context)
+from .models import AuditAction
 
 
 def _date(value: str | None) -> dt.date | None:

@@ -5,11 +5,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from access import views as access_views
 
+from . import home
+
 admin.site.site_header = "PPO Case administration"
 admin.site.site_title = "PPO Case administration"
 
 urlpatterns = [
-    path("", access_views.home, name="home"),
+    path("", home.home, name="home"),
     path(
         "sign-in/",
         auth_views.LoginView.as_view(

@@ -4,8 +4,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from access.policy import actor_for
+
 from .navigation import navigation_for
-from .policy import actor_for
 
 
 def staff_context(request: HttpRequest) -> dict[str, Any]:

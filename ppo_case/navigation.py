@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from .models import Role
-from .policy import Actor, can_read_audit_log
+from access.models import Role
+from access.policy import Actor, can_read_audit_log
+from offenders.compliance import can_see_compliance
+from offenders.importing import can_use_import_page
 
 
 @dataclass(frozen=True)
@@ -18,9 +20,6 @@ class NavItem:
 
 
 def navigation_for(actor: Actor, path: str) -> list[NavItem]:
-    from offenders.compliance import can_see_compliance
-    from offenders.importing import can_use_import_page
-
     items: list[tuple[str, str]] = [("Home", reverse("home"))]
     if actor.role not in (None, Role.STEERING_GROUP, Role.ADMINISTRATOR):
         items.append(("People", reverse("offenders:list")))
