@@ -87,6 +87,11 @@ class Scheme(models.Model):
     contact_target_per_week = models.PositiveSmallIntegerField(default=4)
     # 001 §3.2f: twice-weekly drug testing of licensees.
     drug_test_target_per_week = models.PositiveSmallIntegerField(default=2)
+    # How far ahead an expected date (a release) may be before it is taken for a typing
+    # mistake (offenders.dates): long enough for the longest sentences a PPO serves.
+    date_horizon_years = models.PositiveSmallIntegerField(
+        default=50, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -279,3 +284,26 @@ class OffenderUserObjectPermission(UserObjectPermissionBase):
 
     class Meta(UserObjectPermissionBase.Meta):
         verbose_name = "explicit grant of a person's record"
+
+
+class FormSubmission(models.Model):
+    """A form that has been posted, by its one-time token (access.submissions).
+
+    A double click, a browser's "resubmit" or going back and saving again posts the same
+    token twice; the second post finds this row and is shown what the first one did
+    instead of saving a duplicate. The row holds no personal data: who, when, and where
+    the first post led.
+    """
+
+    token = models.UUIDField(unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    submitted_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Where the first post sent the person, and the message it showed them.
+    result_url = models.CharField(max_length=500, blank=True)
+    result_message = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.token} by {self.user_id} at {self.submitted_at:%Y-%m-%d %H:%M}"

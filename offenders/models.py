@@ -9,10 +9,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models.functions import Upper
 from django.utils import timezone
 
-from . import identifiers
+from ppo_case.fields import BoundedTextField
+
+from . import dates, identifiers
 
 
 class OffenceCategory(models.Model):
@@ -28,7 +31,7 @@ class OffenceCategory(models.Model):
         validators=[MinValueValidator(Decimal("1.0")), MaxValueValidator(Decimal("10.0"))],
     )
     acquisitive = models.BooleanField(default=False)
-    note = models.TextField(blank=True)
+    note = BoundedTextField(blank=True, max_length=2000)
 
     class Meta:
         ordering = ["name"]
@@ -137,7 +140,7 @@ class Offender(models.Model):
     ethnicity = models.CharField(
         max_length=20, choices=Ethnicity.choices, default=Ethnicity.NOT_STATED
     )
-    address = models.TextField(blank=True)
+    address = BoundedTextField(blank=True, max_length=500)
     phone = models.CharField(max_length=40, blank=True)
 
     pnc_id = models.CharField("PNC ID", max_length=13, unique=True, null=True, blank=True)
@@ -223,16 +226,28 @@ class Offender(models.Model):
         normalise("crn", identifiers.normalise_crn)
         if self.pnc_id == "":
             self.pnc_id = None
-        if self.date_of_birth and self.date_of_birth > timezone.localdate():
-            errors.setdefault("date_of_birth", []).append(
-                ValidationError("Date of birth must be in the past")
-            )
-        if self.date_of_birth and self.date_of_birth < dt.date(1900, 1, 1):
-            errors.setdefault("date_of_birth", []).append(
-                ValidationError("Date of birth must be after 1 January 1900")
-            )
+        if self.date_of_birth and (problem := dates.date_of_birth_problem(self.date_of_birth)):
+            errors.setdefault("date_of_birth", []).append(ValidationError(problem))
         if errors:
             raise ValidationError(errors)
+
+
+def _date_of_birth(record: models.Model) -> dt.date | None:
+    """The date of birth of the person a record is about, if it is known yet."""
+    if getattr(record, "offender_id", None) is None:
+        return None
+    return record.offender.date_of_birth  # type: ignore[attr-defined]
+
+
+def _check_life_date(
+    errors: dict[str, str], record: models.Model, field: str, day: dt.date | None, **rule: object
+) -> None:
+    """offenders.dates.life_date_problem for one field, unless it already has an error."""
+    if day is None or field in errors:
+        return
+    problem = dates.life_date_problem(day, date_of_birth=_date_of_birth(record), **rule)  # type: ignore[arg-type]
+    if problem:
+        errors[field] = problem
 
 
 class ProgrammeKind(models.TextChoices):
@@ -294,8 +309,14 @@ class ProgrammeEpisode(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
-        if self.selected_on and self.selected_on > timezone.localdate():
-            errors["selected_on"] = "The selection date cannot be in the future"
+        _check_life_date(
+            errors,
+            self,
+            "selected_on",
+            self.selected_on,
+            what="the selection date",
+            from_age=dates.AGE_OF_CRIMINAL_RESPONSIBILITY,
+        )
         if self.deselected_on:
             if self.selected_on and self.deselected_on <= self.selected_on:
                 errors["deselected_on"] = "De-selection must be after selection"
@@ -342,7 +363,7 @@ class OffendingEvent(models.Model):
         "access.Agency", on_delete=models.PROTECT, related_name="reported_events"
     )
     source_reference = models.CharField(max_length=60)
-    summary = models.TextField(blank=True)
+    summary = BoundedTextField(blank=True, max_length=4000)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -350,8 +371,16 @@ class OffendingEvent(models.Model):
     class Meta:
         ordering = ["-occurred_on", "-pk"]
         constraints = [
+            # A source's references are not case-sensitive: "FZ-R3" and "fz-r3" from the
+            # same source are one event (docs/import-formats.md, "References").
             models.UniqueConstraint(
-                fields=["source_agency", "source_reference"], name="unique_event_source_reference"
+                F("source_agency"),
+                Upper("source_reference"),
+                name="unique_event_source_reference_any_case",
+                violation_error_message=(
+                    "This source already has a record with this reference "
+                    "(references are not case-sensitive)"
+                ),
             )
         ]
         indexes = [models.Index(fields=["offender", "kind", "occurred_on"])]
@@ -361,11 +390,15 @@ class OffendingEvent(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
-        today = timezone.localdate()
-        if self.occurred_on and self.occurred_on > today:
-            errors["occurred_on"] = "The date it happened cannot be in the future"
-        if self.recorded_on and self.recorded_on > today:
-            errors["recorded_on"] = "The date recorded cannot be in the future"
+        _check_life_date(
+            errors,
+            self,
+            "occurred_on",
+            self.occurred_on,
+            what="the date it happened",
+            from_age=dates.AGE_OF_CRIMINAL_RESPONSIBILITY,
+        )
+        _check_life_date(errors, self, "recorded_on", self.recorded_on, what="the date recorded")
         if self.occurred_on and self.recorded_on and self.recorded_on < self.occurred_on:
             errors["recorded_on"] = "The date recorded cannot be before the date it happened"
         if (
@@ -424,10 +457,28 @@ class CustodyEpisode(models.Model):
         return f"{self.get_kind_display()} at {self.establishment} from {self.started_on}"
 
     def clean(self) -> None:
+        from access.models import Scheme
+
         errors: dict[str, str] = {}
-        today = timezone.localdate()
-        if self.started_on and self.started_on > today:
-            errors["started_on"] = "The start date cannot be in the future"
+        _check_life_date(
+            errors,
+            self,
+            "started_on",
+            self.started_on,
+            what="the start date",
+            from_age=dates.AGE_OF_CRIMINAL_RESPONSIBILITY,
+        )
+        _check_life_date(errors, self, "released_on", self.released_on, what="the release date")
+        if self.expected_release_on is not None:
+            _check_life_date(
+                errors,
+                self,
+                "expected_release_on",
+                self.expected_release_on,
+                what="the expected release date",
+                expected=True,
+                horizon_years=Scheme.current().date_horizon_years,
+            )
         if self.establishment_id and self.establishment.kind != "prison":
             errors["establishment"] = "Choose a prison"
         if self.kind == CustodyKind.SENTENCE and not self.sentence_length_months:
@@ -437,8 +488,6 @@ class CustodyEpisode(models.Model):
         if self.started_on and self.released_on:
             if self.released_on < self.started_on:
                 errors["released_on"] = "Release cannot be before the start of custody"
-            elif self.released_on > today:
-                errors["released_on"] = "The release date cannot be in the future"
         if (
             self.started_on
             and self.expected_release_on
@@ -490,7 +539,7 @@ class Contact(models.Model):
     outcome = models.CharField(
         max_length=10, choices=ContactOutcome.choices, default=ContactOutcome.ATTENDED
     )
-    note = models.TextField(blank=True, max_length=4000)
+    note = BoundedTextField(blank=True, max_length=4000)
     # 001 §3.2e: a failed-to-attend on a licence or order is flagged for fast-track
     # breach or recall; set by services.contact_log, never by hand.
     enforcement_flagged = models.BooleanField(default=False)
@@ -504,8 +553,19 @@ class Contact(models.Model):
         return f"{self.get_kind_display()} contact on {self.occurred_at:%Y-%m-%d}"
 
     def clean(self) -> None:
+        errors: dict[str, str] = {}
         if self.occurred_at and self.occurred_at > timezone.now():
-            raise ValidationError({"occurred_at": "A contact cannot be logged in the future"})
+            errors["occurred_at"] = "A contact cannot be logged in the future"
+        if self.occurred_at:
+            _check_life_date(
+                errors,
+                self,
+                "occurred_at",
+                timezone.localdate(self.occurred_at),
+                what="the date of the contact",
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class DrugTestResult(models.TextChoices):
@@ -524,7 +584,7 @@ class DrugTest(models.Model):
     )
     result = models.CharField(max_length=10, choices=DrugTestResult.choices)
     substances = models.CharField(max_length=200, blank=True)
-    note = models.TextField(blank=True, max_length=4000)
+    note = BoundedTextField(blank=True, max_length=4000)
 
     class Meta:
         ordering = ["-tested_at", "-pk"]
@@ -537,6 +597,14 @@ class DrugTest(models.Model):
         errors: dict[str, str] = {}
         if self.tested_at and self.tested_at > timezone.now():
             errors["tested_at"] = "A drug test cannot be recorded in the future"
+        if self.tested_at:
+            _check_life_date(
+                errors,
+                self,
+                "tested_at",
+                timezone.localdate(self.tested_at),
+                what="the date of the test",
+            )
         if self.result == DrugTestResult.POSITIVE and not self.substances:
             errors["substances"] = "Enter the substances found"
         if errors:
@@ -549,7 +617,7 @@ class GradeChange(models.Model):
     offender = models.ForeignKey(Offender, on_delete=models.CASCADE, related_name="grade_changes")
     from_grade = models.CharField(max_length=5, choices=IomGrade.choices, blank=True)
     to_grade = models.CharField(max_length=5, choices=IomGrade.choices)
-    reason = models.TextField(max_length=2000)
+    reason = BoundedTextField(max_length=2000)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

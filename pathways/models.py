@@ -9,6 +9,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from offenders.dates import life_date_problem
+from ppo_case.fields import BoundedTextField
+
 # 000 §5.1: the eight pathways of the Regional Reoffending Action Plan.
 PATHWAYS = [
     ("accommodation", "Accommodation"),
@@ -52,7 +55,7 @@ class Referral(models.Model):
     opened_on = models.DateField(default=timezone.localdate)
     # The first day the referral no longer applies.
     closed_on = models.DateField(null=True, blank=True)
-    reason = models.TextField(blank=True)
+    reason = BoundedTextField(blank=True, max_length=2000)
 
     objects = ReferralQuerySet.as_manager()
 
@@ -66,6 +69,12 @@ class Referral(models.Model):
         errors: dict[str, str] = {}
         if self.opened_on and self.opened_on > timezone.localdate():
             errors["opened_on"] = "The referral date cannot be in the future"
+        elif self.opened_on and self.offender_id:
+            problem = life_date_problem(
+                self.opened_on, what="the referral date", date_of_birth=self.offender.date_of_birth
+            )
+            if problem:
+                errors["opened_on"] = problem
         if self.closed_on and self.opened_on and self.closed_on < self.opened_on:
             errors["closed_on"] = "A referral cannot close before it opens"
         if errors:
