@@ -485,9 +485,8 @@ class CustodyEpisode(models.Model):
             errors["sentence_length_months"] = "Enter the sentence length in months"
         if self.kind == CustodyKind.REMAND and self.sentence_length_months:
             errors["sentence_length_months"] = "A remand has no sentence length"
-        if self.started_on and self.released_on:
-            if self.released_on < self.started_on:
-                errors["released_on"] = "Release cannot be before the start of custody"
+        if self.started_on and self.released_on and self.released_on < self.started_on:
+            errors["released_on"] = "Release cannot be before the start of custody"
         if (
             self.started_on
             and self.expected_release_on
