@@ -16,6 +16,8 @@ class BoundedTextField(models.TextField):  # type: ignore[type-arg]
     every service runs; the CSV imports check each value against the same `max_length`.
     """
 
-    def __init__(self, *args: Any, max_length: int, **kwargs: Any) -> None:
-        super().__init__(*args, max_length=max_length, **kwargs)
-        self.validators.append(MaxLengthValidator(max_length))
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if not kwargs.get("max_length"):
+            raise TypeError("BoundedTextField needs a max_length")
+        super().__init__(*args, **kwargs)
+        self.validators.append(MaxLengthValidator(kwargs["max_length"]))
