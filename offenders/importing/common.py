@@ -2,15 +2,19 @@
 
 All or nothing: the whole file is read and every row checked before anything is
 written. One bad row and nothing is imported; the result lists every problem by
-row, column and reason. Rows are keyed, so importing the same file again changes
+row, column and reason. A record is one line, and every line of data must come out
+as a row imported, unchanged, repeated or with a problem: a quote left open cannot
+swallow rows unseen. Rows are keyed, so importing the same file again changes
 nothing: a person by PNC ID, an event by its source agency and that agency's
-reference. People imported without a programme episode join the known-offender
-pool that selection scores. The formats are described in docs/import-formats.md.
+reference (in any case). People imported without a programme episode join the
+known-offender pool that selection scores. The formats are described in
+docs/import-formats.md.
 
 A police extract can hold 100,000 events, so the checks are set-based: reference
 data and the people and events a file names are loaded with a few queries, rows
-are checked in Python with the rules of the models' `clean()`, and the writes are
-bulk inserts in one transaction with one audit row.
+are checked in Python with the rules of the models' `clean()` (dates by
+offenders.dates, text by the models' max_length: the record's rules, not copies),
+and the writes are bulk inserts in one transaction with one audit row.
 """
 
 from __future__ import annotations
@@ -26,12 +30,16 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, models
 from django.db.models import F, Lookup, Q
+from django.db.models.functions import Upper
+from django.db.models.lookups import In
 
 from access import audit
 from access.models import AuditAction
 from access.policy import Actor, RecordKind, Scope, Write, grant
+
+from ..models import Offender, OffendingEvent
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -48,6 +56,14 @@ OFFENDERS = "offenders"
 EVENTS = "events"
 
 T = TypeVar("T")
+
+
+def _max_length(model: type[models.Model], name: str) -> int:
+    """A text field's limit, read from the model so the import and the record agree."""
+    limit = getattr(model._meta.get_field(name), "max_length", None)
+    if not isinstance(limit, int):
+        raise TypeError(f"{model.__name__}.{name} has no max_length")
+    return limit
 
 
 @dataclass(frozen=True)
@@ -67,7 +83,11 @@ OFFENDER_COLUMNS = (
     Column("cro_number", False, "CRO number, like 123456/08H"),
     Column("prison_number", False, "Prison number, like A1234BC"),
     Column("crn", False, "Probation CRN, like X123456"),
-    Column("local_ref", False, "Local reference, up to 40 characters"),
+    Column(
+        "local_ref",
+        False,
+        f"Local reference, up to {_max_length(Offender, 'local_ref'):,} characters",
+    ),
 )
 EVENT_COLUMNS = (
     Column("source", True, "The name of the agency that recorded it, as it is in PPO Case"),
@@ -81,7 +101,11 @@ EVENT_COLUMNS = (
     ),
     Column("date_committed", True, "When it happened, as YYYY-MM-DD or DD/MM/YYYY"),
     Column("date_recorded", True, "When the agency recorded it, as YYYY-MM-DD or DD/MM/YYYY"),
-    Column("summary", False, "A short description"),
+    Column(
+        "summary",
+        False,
+        f"A short description, up to {_max_length(OffendingEvent, 'summary'):,} characters",
+    ),
 )
 COLUMNS = {OFFENDERS: OFFENDER_COLUMNS, EVENTS: EVENT_COLUMNS}
 KIND_LABELS = {OFFENDERS: "people (offenders)", EVENTS: "offending events"}
@@ -240,6 +264,9 @@ class _Table:
     position: dict[str, int]  # column name -> index in a row
     rows: list[tuple[int, list[str]]]  # (row number, stripped cells)
     problems: list[RowProblem]
+    # The lines after the header with something in them besides commas, quotes and
+    # spaces, counted apart from the CSV reader: each must be accounted for.
+    data_lines: int = 0
 
 
 def _check_header(names: list[str], raw_first: str, kind: str) -> None:
@@ -276,45 +303,149 @@ def _check_header(names: list[str], raw_first: str, kind: str) -> None:
         raise FileProblem(text[0].upper() + text[1:])
 
 
+# A value's double quotes explained as a person fixing the file in a spreadsheet or a
+# text editor needs it: what breaks a record is a quote left open or text after one.
+QUOTES_RULE = (
+    'a double quote inside a value must be doubled ("") and a value that starts with a '
+    'double quote must end with one on the same row, like "6"" knife found"'
+)
+# Nothing but commas, double quotes and spaces: a line the reader finds no value on.
+_BLANK_LINE = re.compile(r'[\s,"]*')
+
+
+def _bad_quote(line: str) -> tuple[int, str, bool] | None:
+    """The first value on a line whose double quotes break it, as (its index, the value as
+    written, whether its quote is left open); None if the quotes are right.
+
+    Only for explaining what the CSV reader refused, in the file's own words: the reader
+    (strict mode) alone decides what is read.
+    """
+    index, at = 0, 0
+    while True:
+        if line.startswith('"', at):
+            close = line.find('"', at + 1)
+            while close >= 0 and line.startswith('"', close + 1):  # "" is a quote inside
+                close = line.find('"', close + 2)
+            if close < 0:
+                return index, line[at:], True
+            after = close + 1
+            if after < len(line) and line[after] != ",":
+                comma = line.find(",", after)
+                return index, line[at : None if comma < 0 else comma], False
+            at = after
+        else:
+            comma = line.find(",", at)
+            at = len(line) if comma < 0 else comma
+        if at >= len(line):
+            return None
+        at, index = at + 1, index + 1
+
+
+def _record_problem(
+    lines: list[str], start: int, end: int, names: list[str], error: csv.Error | None
+) -> RowProblem:
+    """Why the record on lines start to end (counting the header as 1) cannot be imported:
+    a record must be one line, and the reader refused it or it ran on over several."""
+    found = _bad_quote(lines[start - 1])
+    if found is None:  # not the quotes: a value over the reader's size limit
+        message = f"This row cannot be read as CSV ({error}): check the file was saved as CSV"
+        return RowProblem(start, "", "", message)
+    index, value, left_open = found
+    column = names[index] if index < len(names) and names[index] else f"column {index + 1}"
+    if not left_open:
+        message = f"This value has more after the double quote that ends it: {QUOTES_RULE}"
+    elif end == start:
+        message = f"This value starts with a double quote but does not end with one: {QUOTES_RULE}"
+    else:
+        swallowed = f"row {end:,}" if end == start + 1 else f"rows {start + 1:,} to {end:,}"
+        message = (
+            f"This value starts with a double quote that does not end on this row, so "
+            f"{swallowed} would be read as part of it and not imported. Each row must be one "
+            f"line: {QUOTES_RULE}; and a value cannot have a line break in it"
+        )
+    return RowProblem(start, column, _shown(value), message)
+
+
+def _header_problem(lines: list[str], error: csv.Error | None) -> FileProblem:
+    found = _bad_quote(lines[0])
+    if found is None:
+        return FileProblem(
+            f"The header row cannot be read as CSV ({error}): check the file was saved as CSV"
+        )
+    return FileProblem(f"The header row cannot be read, at {_shown(found[1])}: {QUOTES_RULE}")
+
+
 def _read_table(text: str, kind: str) -> _Table:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    number = 0
+    # Records are one line each (docs/import-formats.md): a quote left open would
+    # otherwise make the reader swallow the rows after it into one value, silently.
+    # Strict mode refuses text after a closing quote ("abc"def) and a quote still open
+    # at the end of the file; a record over several lines is refused here. Row numbers
+    # are the reader's line numbers, so they stay the file's own lines whatever happens.
+    lines = text.split("\n")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        header = next(reader)
-        number = 1
-        names = [_column_name(cell) for cell in header]
-        _check_header(names, header[0] if header else "", kind)
-        width = len(names)
-        unnamed = [index for index, name in enumerate(names) if not name]
-        rows: list[tuple[int, list[str]]] = []
-        problems: list[RowProblem] = []
-        for number, row in enumerate(reader, start=2):
-            cells = list(map(str.strip, row))
-            if not any(cells):
-                continue  # blank lines, and rows of empty cells as spreadsheets leave them
-            if len(cells) != width:
-                message = (
-                    f"This row has {len(cells)} values but the header row has {width} "
-                    "columns: a value with a comma in it must be in double quotes"
-                )
-                problems.append(RowProblem(number, "", "", message))
-                continue
-            for index in unnamed:
-                if cells[index]:
-                    message = "This column has no name in the header row: name it or remove it"
-                    column = f"column {index + 1}"
-                    problems.append(RowProblem(number, column, _shown(cells[index]), message))
-            rows.append((number, cells))
+        header = next(reader, [])
     except csv.Error as error:
-        raise FileProblem(
-            f"Row {number + 1:,} cannot be read as CSV ({error}): check the file was saved as CSV"
-        ) from None
+        raise _header_problem(lines, error) from None
+    if reader.line_num > 1:
+        raise _header_problem(lines, None)
+    names = [_column_name(cell) for cell in header]
+    _check_header(names, header[0] if header else "", kind)
+    width = len(names)
+    unnamed = [index for index, name in enumerate(names) if not name]
+    rows: list[tuple[int, list[str]]] = []
+    problems: list[RowProblem] = []
+    start = 2  # the line the next record starts on
+    while True:
+        try:
+            for row in reader:
+                number, start = start, reader.line_num + 1
+                if start != number + 1:
+                    problems.append(_record_problem(lines, number, start - 1, names, None))
+                    continue
+                cells = list(map(str.strip, row))
+                if not any(cells):
+                    continue  # blank lines, and rows of empty cells as spreadsheets leave them
+                if len(cells) != width:
+                    message = (
+                        f"This row has {len(cells)} values but the header row has {width} "
+                        "columns: a value with a comma in it must be in double quotes"
+                    )
+                    problems.append(RowProblem(number, "", "", message))
+                    continue
+                for index in unnamed:
+                    if cells[index]:
+                        message = "This column has no name in the header row: name it or remove it"
+                        column = f"column {index + 1}"
+                        problems.append(RowProblem(number, column, _shown(cells[index]), message))
+                rows.append((number, cells))
+            break
+        except csv.Error as error:
+            # The reader starts afresh on the line after the one it refused.
+            problems.append(_record_problem(lines, start, reader.line_num, names, error))
+            start = reader.line_num + 1
     if not rows and not problems:
         raise FileProblem(
             "The file has a header row but no rows to import: check it is the right file"
         )
     position = {name: index for index, name in enumerate(names) if name}
-    return _Table(position=position, rows=rows, problems=problems)
+    data_lines = sum(1 for line in lines[1:] if not _BLANK_LINE.fullmatch(line))
+    return _Table(position=position, rows=rows, problems=problems, data_lines=data_lines)
+
+
+def _unaccounted(table: _Table, reported: int) -> str:
+    """A file problem if the rows reported are not the file's lines of data, else "".
+
+    Whatever the reader makes of a file, every line of data must come out as a row
+    imported, unchanged, repeated or with a problem: a row lost is refused, not skipped.
+    """
+    if reported == table.data_lines:
+        return ""
+    return (
+        f"The file has {plural(table.data_lines, 'row')} of data after the header, but "
+        f"{plural(reported, 'row')} could be read from them, so nothing has been imported: "
+        f"check for a value with a double quote or a line break in it ({QUOTES_RULE})"
+    )
 
 
 def _shown(value: str) -> str:
@@ -436,17 +567,30 @@ class _Row:
         return pnc
 
     def date(
-        self, column: str, text: str, dates: _Memo[dt.date | None], today: dt.date, what: str
+        self,
+        column: str,
+        text: str,
+        dates: _Memo[dt.date | None],
+        what: str,
+        rule: Callable[[dt.date], str | None],
     ) -> dt.date | None:
+        """The date in `text`, or None with a problem: `rule` is offenders.dates' rule
+        for this date (None when it is right), so an import and a form say the same."""
         if not self.required(column, text, what):
             return None
         day = dates[text]
         if day is None:
             self.problem(column, text, BAD_DATE)
-        elif day > today:
-            self.problem(column, text, f"{what[0].upper()}{what[1:]} cannot be in the future")
+            return None
+        if (problem := rule(day)) is not None:
+            self.problem(column, text, problem)
             return None
         return day
+
+    def text(self, column: str, text: str, max_length: int) -> None:
+        if len(text) > max_length:
+            message = f"Must be {max_length:,} characters or fewer: this has {len(text):,}"
+            self.problem(column, text, message)
 
 
 def _load(file: ImportSource, max_bytes: int, kind: str) -> _Table:
@@ -518,4 +662,23 @@ def _matching(field: str, values: Iterable[str]) -> Iterator[Q | Lookup]:  # typ
         yield _AnyOf(F(field), ordered)
         return
     for chunk in _chunks(ordered):
+        yield Q(**{f"{field}__in": chunk})
+
+
+def _matching_any_case(field: str, upper: Iterable[str], exact: Iterable[str] = ()) -> Iterator[Q]:
+    """Filters that together match UPPER(field), as the functional unique constraints on
+    it do, against values already upper-cased, or `field` against `exact` values as
+    given: one query on PostgreSQL, a batch at a time elsewhere."""
+    upper, exact = sorted(set(upper)), sorted(set(exact))
+    if not upper and not exact:
+        return
+    if connection.vendor == "postgresql":
+        condition = Q(_AnyOf(Upper(field), upper))
+        if exact:
+            condition |= Q(_AnyOf(F(field), exact))
+        yield condition
+        return
+    for chunk in _chunks(upper):
+        yield Q(In(Upper(field), list(chunk)))
+    for chunk in _chunks(exact):
         yield Q(**{f"{field}__in": chunk})

@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
+from django.db.models.functions import Upper
 
 from access.errors import NotPermitted
 from access.models import Agency
 from access.policy import Actor, RecordKind, Write, as_actor, grant, people_q
 
 from .. import identifiers
+from ..dates import AGE_OF_CRIMINAL_RESPONSIBILITY, life_date_problem
 from ..models import EventKind, OffenceCategory, Offender, OffendingEvent
 from .common import (
     BATCH_SIZE,
@@ -29,6 +31,8 @@ from .common import (
     _choices,
     _load,
     _matching,
+    _matching_any_case,
+    _max_length,
     _Memo,
     _named,
     _or_error,
@@ -37,6 +41,7 @@ from .common import (
     _Row,
     _shown,
     _suggest,
+    _unaccounted,
 )
 
 # --- Offending events -----------------------------------------------------------------
@@ -44,7 +49,8 @@ from .common import (
 _EVENT_KINDS = _choices(EventKind.choices)
 # OffendingEvent.clean: only these kinds may go without an offence category.
 _NO_CATEGORY_NEEDED = frozenset({EventKind.INTELLIGENCE, EventKind.BREACH, EventKind.RECALL})
-_REFERENCE_MAX = 60  # OffendingEvent.source_reference
+_REFERENCE_MAX = _max_length(OffendingEvent, "source_reference")
+_SUMMARY_MAX = _max_length(OffendingEvent, "summary")
 # An event's content, in the order of the tuples compared, named by the file's columns.
 _CONTENT_COLUMNS = (
     "pnc_id",
@@ -56,6 +62,9 @@ _CONTENT_COLUMNS = (
 )
 # (row, agency, reference, pnc, kind, category, committed, recorded, summary)
 _Parsed = tuple[int, int, str, str, str, "int | None", dt.date, dt.date, str]
+# An event's key: its source agency and its reference upper-cased. A source's
+# references are not case-sensitive (the constraint unique_event_source_reference_any_case).
+_Key = tuple[int, str]
 
 if TYPE_CHECKING:
     from .common import ImportSource
@@ -74,6 +83,24 @@ class _EventRules:
     kinds: _Memo[str | None]
     pncs: _Memo[str | ValidationError]
     dates: _Memo[dt.date | None]
+    # The people the file names that the actor may change: (pk, date of birth) by PNC ID.
+    people: dict[str, tuple[int, dt.date]]
+
+    # OffendingEvent.clean's rules, from offenders.dates: within the person's life, the
+    # offence no earlier than their 10th birthday, neither date in the future.
+    def committed_problem(self, day: dt.date, born: dt.date | None) -> str | None:
+        return life_date_problem(
+            day,
+            what="the date it happened",
+            date_of_birth=born,
+            from_age=AGE_OF_CRIMINAL_RESPONSIBILITY,
+            today=self.actor.as_of,
+        )
+
+    def recorded_problem(self, day: dt.date, born: dt.date | None) -> str | None:
+        return life_date_problem(
+            day, what="the date recorded", date_of_birth=born, today=self.actor.as_of
+        )
 
 
 def import_events(
@@ -86,9 +113,10 @@ def import_events(
 ) -> ImportResult:
     """Add offending events and intelligence reports from a CSV file, all or nothing.
 
-    Keyed by (source agency, source reference): a row already on the record with
-    the same content is unchanged; with different content it is a problem, never
-    an update, since a partner system's reference names one event for good.
+    Keyed by (source agency, source reference), the reference in any case: a row
+    already on the record with the same content is unchanged; with different content
+    it is a problem, never an update, since a partner system's reference names one
+    event for good.
     """
     actor = as_actor(user, as_of)
     may_write = {
@@ -106,6 +134,14 @@ def import_events(
     except FileProblem as problem:
         return result._fail(file_problem=str(problem))
     problems = table.problems
+    at = table.position
+    pncs = _Memo(_or_error(identifiers.normalise_pnc))
+    # Loaded before the rows are checked: an event's dates are checked against the
+    # person's date of birth.
+    i_pnc = at["pnc_id"]
+    people = _people_by_pnc(
+        actor, {pnc for _, cells in table.rows if type(pnc := pncs[cells[i_pnc]]) is str}
+    )
     agencies = list(Agency.objects.only("pk", "name"))
     categories = list(OffenceCategory.objects.only("pk", "name"))
     rules = _EventRules(
@@ -116,15 +152,20 @@ def import_events(
         agency_ids=_Memo(_pk_of(_named(agencies, attrgetter("name")))),
         category_ids=_Memo(_pk_of(_named(categories, attrgetter("name")))),
         kinds=_Memo(lambda text: _EVENT_KINDS.get(text.lower())),
-        pncs=_Memo(_or_error(identifiers.normalise_pnc)),
+        pncs=pncs,
         dates=_Memo(_parse_date),
+        people=people,
     )
-    agency_ids, category_ids, kinds = rules.agency_ids, rules.category_ids, rules.kinds
-    pncs, dates, today = rules.pncs, rules.dates, actor.as_of
+    agency_ids, category_ids, kinds, dates = (
+        rules.agency_ids,
+        rules.category_ids,
+        rules.kinds,
+        rules.dates,
+    )
+    committed_problem, recorded_problem = rules.committed_problem, rules.recorded_problem
     own_agency_kinds = {k for k, w in may_write.items() if w is Write.OWN_AGENCY}
     any_agency_kinds = {k for k, w in may_write.items() if w is Write.ALL}
-    at = table.position
-    i_source, i_reference, i_pnc = at["source"], at["source_reference"], at["pnc_id"]
+    i_source, i_reference = at["source"], at["source_reference"]
     i_kind, i_category = at["event_kind"], at["offence_category"]
     i_committed, i_recorded, i_summary = (
         at["date_committed"],
@@ -144,6 +185,9 @@ def import_events(
         category_id = category_ids[category_text]
         committed = dates[cells[i_committed]]
         recorded = dates[cells[i_recorded]]
+        summary = cells[i_summary] if i_summary is not None else ""
+        person = people.get(pnc) if type(pnc) is str else None
+        born = person[1] if person is not None else None
         if (
             agency_id is not None
             and 0 < len(reference) <= _REFERENCE_MAX
@@ -154,12 +198,14 @@ def import_events(
                 or (kind in own_agency_kinds and agency_id == actor.agency_id)
             )
             and (category_id is not None or (not category_text and kind in _NO_CATEGORY_NEEDED))
-            # OffendingEvent.clean: neither date in the future, recorded on or after it happened.
+            # OffendingEvent.clean: within the person's life, recorded on or after it happened.
             and committed is not None
             and recorded is not None
-            and committed <= recorded <= today
+            and committed <= recorded
+            and committed_problem(committed, born) is None
+            and recorded_problem(recorded, born) is None
+            and len(summary) <= _SUMMARY_MAX
         ):
-            summary = cells[i_summary] if i_summary is not None else ""
             parsed.append(
                 (number, agency_id, reference, pnc, kind, category_id, committed, recorded, summary)
             )
@@ -167,11 +213,10 @@ def import_events(
             _explain_event_row(number, cells, at, rules, problems)
 
     # Pass 2: against the record and the rest of the file.
-    people = _people_by_pnc(actor, {row[3] for row in parsed})
     on_record = _recorded_events(parsed)
     agency_names = {agency.pk: agency.name for agency in agencies}
     has_summary = i_summary is not None
-    seen: dict[tuple[int, str], tuple[int, tuple[Any, ...]]] = {}
+    seen: dict[_Key, tuple[int, str, tuple[Any, ...]]] = {}
     to_create: list[tuple[Any, ...]] = []
     touched: set[int] = set()
     user_id = actor.user.pk if actor.user is not None else None
@@ -186,8 +231,8 @@ def import_events(
         recorded,
         summary,
     ) in parsed:
-        offender_id = people.get(pnc)
-        if offender_id is None:
+        person = people.get(pnc)
+        if person is None:
             # Outside the importer's scope reads exactly as unknown: an import must not
             # reveal who is on the record.
             message = (
@@ -196,25 +241,28 @@ def import_events(
             )
             problems.append(RowProblem(number, "pnc_id", pnc, message))
             continue
+        offender_id = person[0]
         content = (offender_id, kind, category_id, committed, recorded, summary)
-        key = (agency_id, reference)
+        key = (agency_id, reference.upper())
         if key in seen:
-            first_row, first = seen[key]
+            first_row, first_reference, first = seen[key]
             if content == first:
                 result.repeated += 1
             else:
                 message = (
                     f"Duplicate reference with different content: row {first_row:,} has the same "
-                    f"source and reference with a different {_differences(content, first)}"
+                    f"source and reference{_as_written(first_reference, reference)} with a "
+                    f"different {_differences(content, first)}"
                 )
                 problems.append(RowProblem(number, "source_reference", _shown(reference), message))
             continue
-        seen[key] = (number, content)
+        seen[key] = (number, reference, content)
         touched.add(offender_id)
-        before = on_record.get(key)
-        if before is None:
+        found = on_record.get(key)
+        if found is None:
             to_create.append((*content, agency_id, reference, user_id))
             continue
+        recorded_reference, before = found
         # Without a summary column, the summary on the record is not compared.
         compared = before if has_summary else (*before[:5], summary)
         if content == compared:
@@ -223,13 +271,17 @@ def import_events(
         kind_label = EventKind(before[1]).label.lower()
         message = (
             f"Duplicate reference with different content: already recorded from "
-            f"{agency_names[agency_id]} as {_with_article(kind_label)}"
+            f"{agency_names[agency_id]}{_as_written(recorded_reference, reference)} as "
+            f"{_with_article(kind_label)}"
             f"{'' if before[0] == offender_id else ' for a different person'} on "
             f"{_readable(before[3])}, with a different {_differences(content, compared)}"
         )
         problems.append(RowProblem(number, "source_reference", _shown(reference), message))
     if problems:
         return result._fail(problems)
+    reported = len(to_create) + result.unchanged + result.repeated
+    if unaccounted := _unaccounted(table, reported):
+        return result._fail(file_problem=unaccounted)
 
     try:
         with transaction.atomic():
@@ -256,7 +308,7 @@ def _explain_event_row(
 ) -> None:
     """Every problem of an events row that failed the quick test, in the file's words."""
     row = _Row(number, problems)
-    actor, today = rules.actor, rules.actor.as_of
+    actor = rules.actor
     source = cells[at["source"]]
     agency_id = rules.agency_ids[source]
     required = row.required("source", source, "the name of the agency that recorded it")
@@ -265,10 +317,11 @@ def _explain_event_row(
         row.problem("source", source, message + _suggest(source, [a.name for a in rules.agencies]))
     reference = cells[at["source_reference"]]
     required = row.required("source_reference", reference, "the source system's reference")
-    if required and len(reference) > _REFERENCE_MAX:
-        message = f"Must be {_REFERENCE_MAX} characters or fewer"
-        row.problem("source_reference", reference, message)
-    row.pnc(cells[at["pnc_id"]], rules.pncs)
+    if required:
+        row.text("source_reference", reference, _REFERENCE_MAX)
+    pnc = row.pnc(cells[at["pnc_id"]], rules.pncs)
+    person = rules.people.get(pnc) if pnc is not None else None
+    born = person[1] if person is not None else None
 
     text = cells[at["event_kind"]]
     kind = rules.kinds[text]
@@ -292,39 +345,65 @@ def _explain_event_row(
     elif not text and kind is not None and kind not in _NO_CATEGORY_NEEDED:
         row.problem("offence_category", "", "Enter the offence category")
 
-    # OffendingEvent.clean: neither date in the future, recorded on or after it happened.
+    # OffendingEvent.clean: within the person's life, recorded on or after it happened.
     text = cells[at["date_committed"]]
-    committed = row.date("date_committed", text, rules.dates, today, "the date it happened")
+    committed = row.date(
+        "date_committed",
+        text,
+        rules.dates,
+        "the date it happened",
+        lambda day: rules.committed_problem(day, born),
+    )
     text = cells[at["date_recorded"]]
-    recorded = row.date("date_recorded", text, rules.dates, today, "the date recorded")
+    recorded = row.date(
+        "date_recorded",
+        text,
+        rules.dates,
+        "the date recorded",
+        lambda day: rules.recorded_problem(day, born),
+    )
     if committed and recorded and recorded < committed:
         message = "The date recorded cannot be before the date it happened"
         row.problem("date_recorded", text, message)
+    if "summary" in at:
+        row.text("summary", cells[at["summary"]], _SUMMARY_MAX)
     if row.ok:  # the quick test and this one disagree: never let such a row through
         problems.append(RowProblem(number, "", "", "This row could not be checked"))
 
 
-def _people_by_pnc(actor: Actor, pncs: set[str]) -> dict[str, int]:
-    """The people the actor may change, by PNC ID, among those a file names."""
-    people: dict[str, int] = {}
+def _people_by_pnc(actor: Actor, pncs: set[str]) -> dict[str, tuple[int, dt.date]]:
+    """The people the actor may change, by PNC ID, among those a file names: their
+    primary key and date of birth."""
+    people: dict[str, tuple[int, dt.date]] = {}
     for condition in _matching("pnc_id", pncs):
         query = Offender.objects.filter(people_q(actor, write=True)).filter(condition)
-        people.update((pnc, pk) for pnc, pk in query.values_list("pnc_id", "pk") if pnc)
+        people.update(
+            (pnc, (pk, born))
+            for pnc, pk, born in query.values_list("pnc_id", "pk", "date_of_birth")
+            if pnc
+        )
     return people
 
 
-def _recorded_events(rows: list[_Parsed]) -> dict[tuple[int, str], tuple[Any, ...]]:
-    """The events already on the record under the keys a file uses, with their content."""
+def _recorded_events(rows: list[_Parsed]) -> dict[_Key, tuple[str, tuple[Any, ...]]]:
+    """The events already on the record under the keys a file uses: their reference as
+    recorded and their content. References match in any case."""
     references: dict[int, set[str]] = {}
     for row in rows:
         references.setdefault(row[1], set()).add(row[2])
-    found: dict[tuple[int, str], tuple[Any, ...]] = {}
+    found: dict[_Key, tuple[str, tuple[Any, ...]]] = {}
     for agency_id, refs in references.items():
-        for condition in _matching("source_reference", refs):
+        keys = {reference.upper() for reference in refs}
+        # The database's UPPER may leave letters beyond A-Z alone (SQLite's does): such a
+        # reference is also matched as given, so importing a file again always finds it.
+        beyond_ascii = {reference for reference in refs if not reference.isascii()}
+        for condition in _matching_any_case("source_reference", keys, beyond_ascii):
             query = (
                 OffendingEvent.objects.filter(source_agency_id=agency_id)
                 .filter(condition)
+                .order_by()
                 .values_list(
+                    Upper("source_reference"),
                     "source_reference",
                     "offender_id",
                     "kind",
@@ -334,8 +413,11 @@ def _recorded_events(rows: list[_Parsed]) -> dict[tuple[int, str], tuple[Any, ..
                     "summary",
                 )
             )
-            for reference, *content in query:
-                found[(agency_id, reference)] = tuple(content)
+            for upper, reference, *content in query:
+                # The database's UPPER, which the constraint uses, if it matched; else
+                # the reference was matched as given.
+                key = upper if upper in keys else reference.upper()
+                found[(agency_id, key)] = (reference, tuple(content))
     return found
 
 
@@ -392,6 +474,13 @@ def _insert_events(rows: list[tuple[Any, ...]]) -> list[int]:
 def _differences(content: tuple[Any, ...], other: tuple[Any, ...]) -> str:
     pairs = zip(_CONTENT_COLUMNS, content, other, strict=True)
     return ", ".join(name for name, mine, theirs in pairs if mine != theirs)
+
+
+def _as_written(first: str, then: str) -> str:
+    """How an earlier reference was written, when only its capitals differ."""
+    if first == then:
+        return ""
+    return f" (as {_shown(first)}: references are not case-sensitive)"
 
 
 def _with_article(noun: str) -> str:

@@ -14,6 +14,7 @@ from access.errors import NotPermitted
 from access.policy import Actor, RecordKind, Scope, Write, as_actor, grant, people_q
 
 from .. import identifiers
+from ..dates import date_of_birth_problem
 from ..models import Ethnicity, Offender, Sex
 from .common import (
     BATCH_SIZE,
@@ -28,11 +29,13 @@ from .common import (
     _chunks,
     _load,
     _matching,
+    _max_length,
     _Memo,
     _or_error,
     _OutsideScope,
     _parse_date,
     _Row,
+    _unaccounted,
 )
 
 if TYPE_CHECKING:
@@ -40,14 +43,15 @@ if TYPE_CHECKING:
 
 _SEXES = _choices(Sex.choices)
 _ETHNICITIES = _choices(Ethnicity.choices)
-_MAX_LENGTH = {"first_name": 100, "last_name": 100, "local_ref": 40}
+# The free text a file of people holds, with the limits of Offender's fields.
+_MAX_LENGTH = {
+    name: _max_length(Offender, name) for name in ("first_name", "last_name", "local_ref")
+}
 _IDENTIFIERS: dict[str, Callable[[str], str]] = {
     "cro_number": identifiers.normalise_cro,
     "prison_number": identifiers.normalise_prison_number,
     "crn": identifiers.normalise_crn,
 }
-# Offender.clean: born after 1 January 1900, and not in the future.
-_EARLIEST_BIRTH = dt.date(1900, 1, 1)
 
 
 def import_offenders(
@@ -78,6 +82,9 @@ def import_offenders(
     normalised = {name: _Memo(_or_error(fn)) for name, fn in _IDENTIFIERS.items()}
     optional = [(name, position[name]) for name in _IDENTIFIERS if name in position]
 
+    def born_problem(day: dt.date) -> str | None:
+        return date_of_birth_problem(day, today=actor.as_of)
+
     # Pass 1: each row on its own.
     parsed: list[tuple[int, str, dict[str, Any]]] = []
     for number, cells in table.rows:
@@ -86,14 +93,13 @@ def import_offenders(
         values: dict[str, Any] = {}
         for name in ("first_name", "last_name"):
             text = values[name] = cells[position[name]]
-            required = row.required(name, text, f"the {name.replace('_', ' ')}")
-            if required and len(text) > _MAX_LENGTH[name]:
-                row.problem(name, text, f"Must be {_MAX_LENGTH[name]} characters or fewer")
+            if row.required(name, text, f"the {name.replace('_', ' ')}"):
+                row.text(name, text, _MAX_LENGTH[name])
         text = cells[position["date_of_birth"]]
-        born = row.date("date_of_birth", text, dates, actor.as_of, "the date of birth")
-        if born is not None and born < _EARLIEST_BIRTH:
-            row.problem("date_of_birth", text, "The date of birth must be after 1 January 1900")
-        values["date_of_birth"] = born
+        # Offender.clean's rule, from offenders.dates: 1900 at the earliest, at least 10.
+        values["date_of_birth"] = row.date(
+            "date_of_birth", text, dates, "the date of birth", born_problem
+        )
         for name, lookup, allowed in (
             ("sex", _SEXES, "M, F, X or U"),
             ("ethnicity", _ETHNICITIES, ", ".join(Ethnicity.values)),
@@ -109,8 +115,7 @@ def import_offenders(
                     row.problem(name, text, values[name].messages[0])
         if "local_ref" in position and (text := cells[position["local_ref"]]):
             values["local_ref"] = text
-            if len(text) > _MAX_LENGTH["local_ref"]:
-                row.problem("local_ref", text, "Must be 40 characters or fewer")
+            row.text("local_ref", text, _MAX_LENGTH["local_ref"])
         if row.ok and pnc is not None:
             values["pnc_id"] = pnc
             parsed.append((number, pnc, values))
@@ -164,6 +169,9 @@ def import_offenders(
                 result.unchanged += 1
     if problems:
         return result._fail(problems)
+    reported = len(to_create) + len(to_update) + result.unchanged + result.repeated
+    if unaccounted := _unaccounted(table, reported):
+        return result._fail(file_problem=unaccounted)
 
     now = timezone.now()
     try:

@@ -194,7 +194,8 @@ def test_people_import_is_all_or_nothing_with_every_problem_listed(manager):
         "crn",
     ]
     assert ("date_of_birth", importing.BAD_DATE) in rows[4]
-    assert rows[5] == [("date_of_birth", "The date of birth cannot be in the future")]
+    # The shared rule's words (offenders.dates), as the person's own form says them.
+    assert rows[5] == [("date_of_birth", "Date of birth must be in the past")]
     assert result.problems[1] == RowProblem(4, "first_name", "", "Enter the first name")
 
 
@@ -494,6 +495,75 @@ def test_a_reference_repeated_in_the_file_counts_once_if_identical_and_is_a_prob
     ]
 
 
+# References are not case-sensitive, for any source (issue "Trust first"): "FZ-R3" and
+# "fz-r3" from one source are one event, as the constraint
+# unique_event_source_reference_any_case says. The reference is kept as first given.
+
+
+def test_references_differing_only_in_case_are_one_event_within_a_file(police, people):
+    same = csv_file(EVENTS_HEADER, event_row("FZ-R3"), event_row("fz-r3"), event_row("Fz-R3"))
+    result = events(police, same)
+    assert result.ok, result.problems
+    assert (result.created, result.repeated) == (1, 2)
+    assert list(OffendingEvent.objects.values_list("source_reference", flat=True)) == ["FZ-R3"]
+
+    different = csv_file(EVENTS_HEADER, event_row("QX-9"), event_row("qx-9", kind="charge"))
+    result = events(police, different)
+    assert result.problems == [
+        RowProblem(
+            3,
+            "source_reference",
+            "qx-9",
+            "Duplicate reference with different content: row 2 has the same source and "
+            "reference (as QX-9: references are not case-sensitive) with a different event_kind",
+        )
+    ]
+    assert not OffendingEvent.objects.filter(source_reference__iexact="qx-9").exists()
+
+
+def test_a_reference_on_the_record_is_matched_in_any_case_not_duplicated(police, people):
+    agency = police.memberships.get().agency
+    OffendingEventFactory(
+        offender=people[0],
+        source_agency=agency,
+        source_reference="FZ-R3",
+        occurred_on=dt.date(2025, 6, 1),
+        recorded_on=dt.date(2025, 6, 2),
+        summary="",
+    )
+    result = events(police, csv_file(EVENTS_HEADER, event_row("fz-r3"), event_row("CR-NEW")))
+    assert result.ok, (result.file_problems, result.problems)
+    assert (result.created, result.unchanged) == (1, 1)
+    assert sorted(OffendingEvent.objects.values_list("source_reference", flat=True)) == [
+        "CR-NEW",
+        "FZ-R3",  # as first given
+    ]
+
+    changed = events(police, csv_file(EVENTS_HEADER, event_row("fz-R3", kind="charge")))
+    assert changed.problems == [
+        RowProblem(
+            2,
+            "source_reference",
+            "fz-R3",
+            "Duplicate reference with different content: already recorded from North Police "
+            "(as FZ-R3: references are not case-sensitive) as an arrest on 1 June 2025, with "
+            "a different event_kind",
+        )
+    ]
+    assert OffendingEvent.objects.count() == 2
+
+
+def test_a_reference_with_letters_beyond_a_to_z_imports_again_unchanged(police, people):
+    # SQLite's UPPER leaves "é" alone: the reference must still be found as given.
+    data = csv_file(EVENTS_HEADER, event_row("réf-qx1"), event_row("RÉF-Qx1"))
+    first = events(police, data)
+    assert (first.created, first.repeated) == (1, 1)
+    again = events(police, data)
+    assert again.ok, (again.file_problems, again.problems)
+    assert (again.created, again.unchanged, again.repeated) == (0, 1, 1)
+    assert OffendingEvent.objects.get().source_reference == "réf-qx1"
+
+
 def test_a_clash_with_an_import_running_at_the_same_time_writes_nothing(
     police, people, monkeypatch
 ):
@@ -531,6 +601,107 @@ def test_queries_grow_with_batches_of_rows_not_with_rows(
     # SQLite inserts at most 999 parameters at a time (99 events); PostgreSQL 5,000 events.
     with django_assert_max_num_queries(30):
         assert events(police, large).created == 1200
+
+
+# --- Dates in a person's life and the length of text (issue "Trust first") -------------
+# The importers ask offenders.dates, as the models' clean() does: one rule, one message.
+
+
+@pytest.mark.parametrize(
+    "born,message",
+    [
+        ("1850-06-01", "Date of birth must be on or after 1 January 1900"),
+        (
+            "2024-09-01",  # last year
+            "The person must be at least 10 years old (the age of criminal responsibility): "
+            "check the date of birth",
+        ),
+        ("2025-09-02", "Date of birth must be in the past"),
+    ],
+)
+def test_an_implausible_date_of_birth_is_refused_as_the_record_refuses_it(manager, born, message):
+    data = csv_file(PEOPLE_HEADER, f"{PNC_A},Qxffion,Zzinvented,{born},F,,,")
+    result = offenders(manager, data)
+    assert result.problems == [RowProblem(2, "date_of_birth", born, message)]
+    assert not Offender.objects.exists()
+
+
+def test_a_person_turning_ten_today_can_be_imported(manager):
+    data = csv_file(PEOPLE_HEADER, f"{PNC_A},Qxffion,Zzinvented,2015-09-01,F,,,")
+    assert offenders(manager, data).created == 1
+
+
+def test_an_event_before_the_persons_tenth_birthday_is_refused(police, people):
+    people[0].date_of_birth = dt.date(2010, 1, 1)
+    people[0].save()
+    data = csv_file(
+        EVENTS_HEADER,
+        event_row("CR-1", committed="2019-12-31", recorded="2020-01-02"),
+        event_row("CR-2", committed="2020-01-01", recorded="2020-01-02"),  # the birthday
+        event_row("CR-3", pnc=PNC_B, committed="2019-12-31", recorded="2020-01-02"),  # born 1990
+    )
+    result = events(police, data)
+    assert result.problems == [
+        RowProblem(
+            2,
+            "date_committed",
+            "2019-12-31",
+            "The date it happened cannot be before the person's 10th birthday "
+            "(1 January 2020), the age of criminal responsibility",
+        )
+    ]
+    assert OffendingEvent.objects.count() == 0
+    accepted = events(police, csv_file(EVENTS_HEADER, *data.decode().splitlines()[2:]))
+    assert accepted.created == 2
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "01/01/0001", "1899-12-31"])
+def test_an_event_dated_before_1900_is_refused(police, people, day):
+    data = csv_file(EVENTS_HEADER, event_row(committed=day, recorded=day))
+    result = events(police, data)
+    assert result.problems == [
+        RowProblem(
+            2, "date_committed", day, "The date it happened must be on or after 1 January 1900"
+        ),
+        RowProblem(2, "date_recorded", day, "The date recorded must be on or after 1 January 1900"),
+    ]
+    assert OffendingEvent.objects.count() == 0
+
+
+def test_a_summary_over_the_records_limit_is_refused_naming_the_limit(police, people):
+    limit = OffendingEvent._meta.get_field("summary").max_length
+    assert limit == 4000
+    data = csv_file(
+        EVENTS_HEADER, event_row("CR-1", summary="q" * 4001), event_row("CR-2", summary="q" * 4000)
+    )
+    result = events(police, data)
+    assert result.problems == [
+        RowProblem(
+            2, "summary", "q" * 79 + "…", "Must be 4,000 characters or fewer: this has 4,001"
+        )
+    ]
+    assert OffendingEvent.objects.count() == 0
+    data = csv_file(EVENTS_HEADER, event_row("CR-2", summary="q" * 4000))
+    assert events(police, data).created == 1
+
+
+def test_a_reference_over_the_records_limit_is_refused_naming_the_limit(police, people):
+    assert OffendingEvent._meta.get_field("source_reference").max_length == 60
+    result = events(police, csv_file(EVENTS_HEADER, event_row("R" * 61)))
+    assert [(p.column, p.problem) for p in result.problems] == [
+        ("source_reference", "Must be 60 characters or fewer: this has 61")
+    ]
+
+
+def test_names_and_local_references_over_the_records_limits_are_refused(manager):
+    header = "pnc_id,first_name,last_name,date_of_birth,local_ref"
+    data = csv_file(header, f"{PNC_A},{'Q' * 101},{'Z' * 100},1990-04-01,{'L' * 41}")
+    result = offenders(manager, data)
+    assert [(p.column, p.problem) for p in result.problems] == [
+        ("first_name", "Must be 100 characters or fewer: this has 101"),
+        ("local_ref", "Must be 40 characters or fewer: this has 41"),
+    ]
+    assert not Offender.objects.exists()
 
 
 # --- Bad files ------------------------------------------------------------------------
@@ -580,7 +751,7 @@ def test_a_file_with_a_byte_order_mark_and_windows_line_endings_imports(police, 
     data = b"\xef\xbb\xbf" + csv_file(
         " Source ,Source Reference,PNC ID,event_kind,offence_category,date_committed,"
         "date_recorded,summary",
-        event_row("CR-1", summary='"Two lines,\r\nwith a comma"'),
+        event_row("CR-1", summary='"One line, with a comma and a ""quote"""'),
         event_row("CR-2"),
         "",
         newline="\r\n",
@@ -588,7 +759,9 @@ def test_a_file_with_a_byte_order_mark_and_windows_line_endings_imports(police, 
     result = events(police, data)
     assert result.ok, (result.file_problems, result.problems)
     assert result.created == 2
-    assert OffendingEvent.objects.get(source_reference="CR-1").summary == "Two lines,\nwith a comma"
+    assert OffendingEvent.objects.get(source_reference="CR-1").summary == (
+        'One line, with a comma and a "quote"'
+    )
     assert events(police, data).unchanged == 2
 
 
