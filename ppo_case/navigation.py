@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from access.models import Role
-from access.policy import Actor, can_read_audit_log
+from access.policy import Actor, can_read_audit_log, may_use_admin_site
 from offenders.compliance import can_see_compliance
 from offenders.importing import can_use_import_page
 
@@ -29,7 +29,7 @@ def navigation_for(actor: Actor, path: str) -> list[NavItem]:
         items.append(("Import", reverse("offenders:import")))
     if can_read_audit_log(actor):
         items.append(("Audit log", reverse("audit-log")))
-    if actor.user is not None and actor.user.is_staff:
+    if may_use_admin_site(actor.user):
         items.append(("Administration", reverse("admin:index")))
     # The longest matching prefix wins, so /people/compliance/ is not also "People".
     matches = [url for _, url in items if (path == url if url == "/" else path.startswith(url))]
