@@ -10,9 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from access.models import Role
-from access.policy import actor_for, can_read_audit_log
+from access.policy import actor_for, can_read_audit_log, may_use_admin_site
 from offenders.caseload import caseload_page
-from reporting.selectors import scheme_headline
+from reporting.selectors import scheme_by_age_and_sex, scheme_headline
 
 
 @login_required
@@ -25,9 +25,11 @@ def home(request: HttpRequest) -> HttpResponse:
     elif actor.role == Role.STEERING_GROUP:
         template = "home/steering.html"
         context["headline"] = scheme_headline(user=actor)
+        context["by_age_and_sex"] = scheme_by_age_and_sex(user=actor)
     elif actor.role == Role.ADMINISTRATOR:
         template = "home/administrator.html"
         context["can_read_audit"] = can_read_audit_log(actor)
+        context["can_use_admin"] = may_use_admin_site(actor.user)
     else:
         template = "home/caseload.html"
         context["caseload"] = caseload_page(user=actor, params=request.GET)

@@ -61,27 +61,56 @@ def test_manager_sees_the_whole_scheme_and_its_figures(client, scheme):
 
 
 def test_steering_group_sees_figures_and_no_one_by_name(client, scheme):
+    from access.tests.test_disclosure import grid_from_html, pinned_down
+
     response = home(client, staff(Role.STEERING_GROUP))
     page = response.content.decode()
     assert "Scheme figures" in page
     for name in ("Qxmine", "Qxtheirs", "Qxinside", "Qxpool"):
         assert name not in page
-    figures = {f.label: f.shown for f in response.context["headline"]}
-    # 3 PPOs on the scheme, 2 in the community, 1 in custody: all under 5, so suppressed.
-    assert figures["PPOs on the scheme"] == "fewer than 5"
-    assert figures["In the community"] == "fewer than 5"
-    assert figures["Remanded in custody"] == "0"
+    # ACCESS.md: the scheme's headline counts are shown exactly, however small.
+    figures = {f.label: f.value for f in response.context["headline"]}
+    assert figures["PPOs on the scheme"] == 3
+    assert figures["In the community"] == 2
+    assert figures["In custody, sentenced"] == 1
+    assert figures["Remanded in custody"] == 0
+    assert "fewer than 5" not in page
+    # All three are adults of unrecorded sex: any shown 0 would point at their cell, so
+    # the breakdown shows only the published total.
+    shown = grid_from_html(page, "age-sex-table")
+    assert shown == [[None] * 4, [None] * 4, [None, None, None, 3]]
+    assert pinned_down(shown) == set()
+    assert "[c] not shown so that no one can be identified" in page
     assert client.get(reverse("offenders:list")).context["page"].paginator.count == 0
 
 
-def test_steering_figures_show_real_counts_from_five(client, scheme):
-    for _ in range(3):
-        ProgrammeEpisodeFactory(offender=OffenderFactory())
+def test_steering_figures_show_exact_headline_and_protected_breakdown(client, scheme):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from access.tests.test_disclosure import grid_from_html, pinned_down, small_shown
+    from offenders.models import Sex, years_before
+
+    today = timezone.localdate()
+    people = [(Sex.MALE, 16)] * 2 + [(Sex.MALE, 30)] * 6 + [(Sex.FEMALE, 30)] * 5
+    for sex, age in people:
+        born = years_before(today, age) - dt.timedelta(days=40)
+        ProgrammeEpisodeFactory(offender=OffenderFactory(sex=sex, date_of_birth=born))
     response = home(client, staff(Role.STEERING_GROUP))
-    figures = {f.label: f.shown for f in response.context["headline"]}
-    assert figures["PPOs on the scheme"] == "6"
-    assert figures["In the community"] == "5"
-    assert figures["In custody, sentenced"] == "fewer than 5"
+    page = response.content.decode()
+    figures = {f.label: f.value for f in response.context["headline"]}
+    assert figures["PPOs on the scheme"] == 16
+    assert figures["In the community"] == 15
+    assert figures["In custody, sentenced"] == 1
+    # Under 18: 2 boys. Adults: 6 men, 5 women, 3 of unrecorded sex (the fixture's).
+    shown = grid_from_html(page, "age-sex-table")
+    assert shown[0][0] is None and shown[0][3] is None
+    assert shown[2][3] == 16
+    assert small_shown(shown, fixed={(2, 3)}) == set()
+    assert pinned_down(shown) == set(), shown
+    assert '<th scope="row" class="govuk-table__header">Under 18</th>' in page
+    assert "govuk-table__cell--numeric" in page
 
 
 def test_prison_worker_starts_with_people_in_their_establishment(client, scheme):
