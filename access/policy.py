@@ -99,8 +99,65 @@ R = Grant(read=Read.FULL)
 RW = Grant(read=Read.FULL, write=Write.ALL)
 C = Grant(read=Read.COUNT)
 
+# Every field of a record kind that a page, CSV, PDF, agenda or API response may show,
+# filter, sort or search on. A field that is not named here is shown to nobody: adding a
+# field to a model hides it until it is granted here (ACCESS.md "Deny by default").
+IDENTITY_FIELDS = frozenset(
+    {
+        "id",
+        "first_name",
+        "last_name",
+        "full_name",
+        "date_of_birth",
+        "age",
+        "address",
+        "phone",
+        "aliases",
+        "sex",
+        "ethnicity",
+        "pnc_id",
+        "cro_number",
+        "prison_number",
+        "crn",
+        "local_ref",
+        # "status": community / custody / remand, from the custody episodes open today.
+        "status",
+        "supervision",
+        "dip_client",
+        "crasbo",
+        "mappa_level",
+        "iom_grade",
+        "strand",
+        "asset_score",
+        "scaled_approach",
+        "key_worker",
+        "offender_manager",
+        "police_officer",
+    }
+)
+CUSTODY_FIELDS = frozenset(
+    {
+        "id",
+        # "in_custody": yes or no today, whatever the kind of custody.
+        "in_custody",
+        "expected_release_on",
+        "released_on",
+        "kind",
+        "establishment",
+        "started_on",
+        "sentence_length_months",
+        "supervision_on_release",
+    }
+)
+FIELDS: dict[RecordKind, frozenset[str]] = {
+    RecordKind.IDENTITY: IDENTITY_FIELDS,
+    RecordKind.CUSTODY: CUSTODY_FIELDS,
+}
+
+# ACCESS.md: a partner sees a person's name, date of birth and contact details, and of
+# custody only whether they are in custody and the release date.
 PARTNER_IDENTITY_FIELDS = frozenset(
-    {"id", "first_name", "last_name", "full_name", "date_of_birth", "address", "phone"}
+    {"id", "first_name", "last_name", "full_name", "date_of_birth", "age", "address", "phone"}
 )
 PARTNER_CUSTODY_FIELDS = frozenset({"id", "in_custody", "expected_release_on", "released_on"})
 
@@ -154,7 +211,8 @@ TABLE: dict[str, dict[RecordKind, Grant]] = {
     Role.YOT_WORKER: {
         K.IDENTITY: RW,
         K.OFFENDING: RW,
-        K.INTELLIGENCE: C,
+        # Police and YOT share intelligence on Deter Young Offenders (004 §5.1).
+        K.INTELLIGENCE: R,
         K.CUSTODY: RW,
         K.CONTACTS: RW,
         K.DRUG_TESTS: RW,
@@ -171,7 +229,8 @@ TABLE: dict[str, dict[RecordKind, Grant]] = {
         K.PATHWAYS: Grant(read=Read.FULL, write=Write.OWN_AGENCY, served_pathways_only=True),
         K.CONFERENCES: Grant(read=Read.FULL, rows=Rows.ATTENDED),
     },
-    # Aggregates only: no row that names a person (reports suppress counts under 5).
+    # Aggregates only: no row that names a person; small counts in breakdowns are
+    # suppressed complementarily (access.disclosure).
     Role.STEERING_GROUP: {},
     # Manages users, agencies and reference data; reads the audit log; no casework.
     Role.ADMINISTRATOR: {K.AUDIT_LOG: R},
@@ -402,12 +461,17 @@ def offending_events_q(actor: Actor, *, count_only: bool = False) -> Q:
     )
 
 
-def visible_fields(actor: Actor, kind: RecordKind) -> frozenset[str] | None:
-    """None means every field; a set means only those (and nothing if empty)."""
+def visible_fields(actor: Actor, kind: RecordKind) -> frozenset[str]:
+    """The fields of a record kind this actor may see: nothing if they may not read it,
+    the kind's whole field list (`FIELDS`) for a full grant, the grant's own set otherwise.
+
+    Every page, CSV, PDF and API response renders, filters, sorts and searches only these.
+    """
     g = grant(actor, kind)
     if not g.can_read:
         return frozenset()
-    return g.fields
+    every = FIELDS.get(kind, frozenset())
+    return every if g.fields is None else g.fields & every
 
 
 def can_write(
@@ -444,7 +508,7 @@ def may_write_kind(
     return True
 
 
-# ACCESS.md: the steering group sees aggregates only; a PPO manager sees everyone anyway.
+# ACCESS.md: aggregates for the steering group (and the PPO manager, who sees everyone).
 AGGREGATE_ROLES = frozenset({Role.STEERING_GROUP, Role.PPO_MANAGER})
 
 
@@ -456,7 +520,8 @@ def people_for_counting(actor: Actor) -> Any:
     """Everyone, for roles that may see scheme-wide counts; nobody otherwise.
 
     Only for aggregates: a report that counts from this must never show a row that
-    names or identifies a person, and suppresses small counts for the steering group.
+    names or identifies a person, and protects small counts in breakdowns by a personal
+    characteristic with access.disclosure (ACCESS.md "Aggregates and small numbers").
     """
     from offenders.models import Offender
 
@@ -467,3 +532,13 @@ def people_for_counting(actor: Actor) -> Any:
 
 def can_read_audit_log(actor: Actor) -> bool:
     return grant(actor, K.AUDIT_LOG).can_read
+
+
+def may_use_admin_site(user: Any) -> bool:
+    """Active staff whose current membership is Administrator; and, to set up a new
+    install, a superuser made on the command line (createsuperuser). A PPO manager does
+    casework on the pages, which hold the rules the admin would bypass (ACCESS.md
+    "Administration")."""
+    if user is None or not user.is_authenticated or not user.is_active or not user.is_staff:
+        return False
+    return bool(user.is_superuser) or actor_for(user).role == Role.ADMINISTRATOR

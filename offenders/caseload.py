@@ -33,6 +33,7 @@ from access.policy import (
     as_actor,
     may_write_kind,
     records_q,
+    visible_fields,
 )
 from access.policy import (
     people as people_in_scope,
@@ -112,18 +113,42 @@ def _choice(params: Mapping[str, Any], name: str, allowed: list[str], what: str)
     return "", f"“{value[:40]}” is not {what}, so that filter was not applied."
 
 
+# The policy field each filter and sort key reads: offered only to those who may see it.
+FILTER_FIELDS = {"strand": "strand", "status": "status", "grade": "iom_grade"}
+SORT_FIELDS = {
+    "name": "full_name",
+    "status": "status",
+    "strand": "strand",
+    "grade": "iom_grade",
+    "key_worker": "key_worker",
+}
+
+
 def read_caseload_query(
-    params: Mapping[str, Any], *, shows_compliance: bool, worker_filter: bool
+    params: Mapping[str, Any],
+    *,
+    shows_compliance: bool,
+    worker_filter: bool,
+    fields: frozenset[str],
 ) -> CaseloadQuery:
-    """The caseload options from a query string. Unknown values are dropped with a
+    """The caseload options from a query string. Unknown values, and filters or sort keys
+    on fields the viewer may not see (`fields`, from the policy), are dropped with a
     message the person can read; nothing here raises."""
     ignored: list[str] = []
-    strand, problem = _choice(params, "strand", Strand.values, "a strand")
-    ignored += [problem] if problem else []
-    status, problem = _choice(params, "status", Status.values, "a status")
-    ignored += [problem] if problem else []
-    grade, problem = _choice(params, "grade", IomGrade.values, "an IOM grade")
-    ignored += [problem] if problem else []
+    chosen: dict[str, str] = {}
+    for name, allowed, what in (
+        ("strand", Strand.values, "a strand"),
+        ("status", Status.values, "a status"),
+        ("grade", IomGrade.values, "an IOM grade"),
+    ):
+        if FILTER_FIELDS[name] not in fields:
+            if str(params.get(name, "") or "").strip():
+                ignored.append("That filter is not available to you, so it was not applied.")
+            chosen[name] = ""
+            continue
+        chosen[name], problem = _choice(params, name, allowed, what)
+        ignored += [problem] if problem else []
+    strand, status, grade = chosen["strand"], chosen["status"], chosen["grade"]
 
     worker: int | None = None
     worker_text = str(params.get("worker", "") or "").strip()
@@ -136,7 +161,11 @@ def read_caseload_query(
             ignored.append(f"“{worker_text[:40]}” is not a worker, so that filter was not applied.")
 
     sort = str(params.get("sort", "") or "").strip() or "name"
-    if sort not in SORT_KEYS or (sort in COMPLIANCE_SORT_KEYS and not shows_compliance):
+    if (
+        sort not in SORT_KEYS
+        or (sort in COMPLIANCE_SORT_KEYS and not shows_compliance)
+        or (sort in SORT_FIELDS and SORT_FIELDS[sort] not in fields)
+    ):
         ignored.append(f"The list cannot be sorted by “{sort[:40]}”, so it is sorted by name.")
         sort = "name"
     direction = str(params.get("dir", "") or "").strip() or "asc"
@@ -196,6 +225,9 @@ class Caseload:
     drug_test_target: int | None = None
     worker_choices: list[tuple[int, str]] = field(default_factory=list)
     columns: list[Column] = field(default_factory=list)
+    # The policy's field sets for this viewer: every column, filter and sort key follows them.
+    fields: frozenset[str] = frozenset()
+    custody_fields: frozenset[str] = frozenset()
 
     @property
     def shows_actions(self) -> bool:
@@ -211,19 +243,30 @@ class Caseload:
 
     @property
     def shows_key_worker(self) -> bool:
-        return self.actor.role != Role.KEY_WORKER
+        return self.actor.role != Role.KEY_WORKER and "key_worker" in self.fields
 
     @property
-    def strand_choices(self) -> list[tuple[str, str]]:
-        return list(Strand.choices)
+    def shows_pnc(self) -> bool:
+        return "pnc_id" in self.fields
 
     @property
-    def status_choices(self) -> list[tuple[str, str]]:
-        return list(Status.choices)
-
-    @property
-    def grade_choices(self) -> list[tuple[str, str]]:
-        return [(value, value.capitalize()) for value in IomGrade.values]
+    def filters(self) -> list[tuple[str, str, str, list[tuple[str, str]], str]]:
+        """(name, label, "all" option, choices, chosen) of each filter this viewer may use."""
+        every = [
+            ("strand", "Strand", "All strands", list(Strand.choices)),
+            ("status", "Status", "All statuses", list(Status.choices)),
+            (
+                "grade",
+                "IOM grade",
+                "All grades",
+                [(value, value.capitalize()) for value in IomGrade.values],
+            ),
+        ]
+        return [
+            (name, label, everything, choices, str(getattr(self.query, name)))
+            for name, label, everything, choices in every
+            if FILTER_FIELDS[name] in self.fields
+        ]
 
 
 def caseload_people(actor: Actor) -> Any:
@@ -299,12 +342,19 @@ def sort_rows(rows: list[CaseloadRow], sort: str, direction: str) -> list[Caselo
 
 def _columns(caseload: Caseload) -> list[Column]:
     query = caseload.query
-    spec: list[tuple[str, str, bool, bool]] = [
-        ("name", "Name", True, False),
-        ("status", "Status", True, False),
-        ("strand", "Strand", True, False),
-        ("grade", "IOM grade", True, False),
-    ]
+    fields = caseload.fields
+    spec: list[tuple[str, str, bool, bool]] = [("name", "Name", True, False)]
+    if "pnc_id" not in fields and "date_of_birth" in fields:
+        # Without a PNC ID to tell namesakes apart, the date of birth does.
+        spec.append(("date_of_birth", "Date of birth", False, False))
+    if "status" in fields:
+        spec.append(("status", "Status", True, False))
+    elif "in_custody" in caseload.custody_fields:
+        spec.append(("in_custody", "In custody", False, False))
+    if "strand" in fields:
+        spec.append(("strand", "Strand", True, False))
+    if "iom_grade" in fields:
+        spec.append(("grade", "IOM grade", True, False))
     if caseload.shows_key_worker:
         spec.append(("key_worker", "Key worker", True, False))
     if caseload.shows_compliance:
@@ -338,8 +388,12 @@ def caseload_page(
     actor = as_actor(user, as_of)
     shows_compliance = can_see_compliance(actor)
     worker_filter = actor.role == Role.PPO_MANAGER
+    fields = visible_fields(actor, RecordKind.IDENTITY)
     query = read_caseload_query(
-        params or {}, shows_compliance=shows_compliance, worker_filter=worker_filter
+        params or {},
+        shows_compliance=shows_compliance,
+        worker_filter=worker_filter,
+        fields=fields,
     )
     people = caseload_people(actor)
     worker_choices = _worker_choices(people) if worker_filter else []
@@ -424,6 +478,8 @@ def caseload_page(
         contact_target=table.contact_target if table else None,
         drug_test_target=table.drug_test_target if table else None,
         worker_choices=worker_choices,
+        fields=fields,
+        custody_fields=visible_fields(actor, RecordKind.CUSTODY),
     )
     caseload.columns = _columns(caseload)
     return caseload

@@ -25,7 +25,13 @@ from .models import (
     OffendingEvent,
     ProgrammeEpisode,
 )
-from .selectors import offender_get, offending_counts_only
+from .selectors import (
+    CUSTODY_HISTORY_FIELDS,
+    CustodySummary,
+    custody_summary,
+    offender_get,
+    offending_counts_only,
+)
 
 # The kinds a viewer can filter by, in the order the filter shows them.
 TIMELINE_KINDS = {
@@ -63,6 +69,8 @@ class Timeline:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     per_kind_limit: int = 0
+    # In custody yes or no and the release date, for a viewer who may not see the history.
+    custody_summary: CustodySummary | None = None
 
 
 def _start_of(day: dt.date) -> dt.datetime:
@@ -116,12 +124,16 @@ def offender_timeline(
     for key, kind in (
         ("contact", RecordKind.CONTACTS),
         ("drug_test", RecordKind.DRUG_TESTS),
-        ("custody", RecordKind.CUSTODY),
         ("programme", RecordKind.SELECTION),
     ):
         if grant(actor, kind).can_read:
             available[key] = TIMELINE_KINDS[key]
-    if visible_fields(actor, RecordKind.IDENTITY) is None:
+    # Dates into and out of custody are the custody history: only for those who may see
+    # it. A partner sees in custody yes or no and the release date, on the profile.
+    custody_fields = visible_fields(actor, RecordKind.CUSTODY)
+    if custody_fields >= CUSTODY_HISTORY_FIELDS:
+        available["custody"] = TIMELINE_KINDS["custody"]
+    if "iom_grade" in visible_fields(actor, RecordKind.IDENTITY):
         available["grade"] = TIMELINE_KINDS["grade"]
     selected = (kinds & set(available)) if kinds else set(available)
     items: list[TimelineItem] = []
@@ -199,7 +211,6 @@ def offender_timeline(
                 )
             )
     if "custody" in selected:
-        restricted = visible_fields(actor, RecordKind.CUSTODY) is not None
         custody = (
             CustodyEpisode.objects.filter(offender=offender)
             .filter(records_q(actor, RecordKind.CUSTODY, "offenders.custodyepisode"))
@@ -207,17 +218,11 @@ def offender_timeline(
         )
         custody = _within(custody, "started_on", "released_on", date_from, date_to)
         for spell in _newest(custody, "custody", truncated):
-            if restricted:
-                # Partners see only "in custody yes/no" and the release date (ACCESS.md).
-                start_title, detail = "Went into custody", ""
-            else:
-                length = (
-                    f", {spell.sentence_length_months} months"
-                    if spell.sentence_length_months
-                    else ""
-                )
-                start_title = f"{'Remanded' if spell.kind == 'remand' else 'Sentenced'}{length}"
-                detail = spell.establishment.name
+            length = (
+                f", {spell.sentence_length_months} months" if spell.sentence_length_months else ""
+            )
+            start_title = f"{'Remanded' if spell.kind == 'remand' else 'Sentenced'}{length}"
+            detail = spell.establishment.name
             if spell.expected_release_on and not spell.released_on:
                 detail = f"{detail}. Expected release {spell.expected_release_on:%-d %B %Y}".lstrip(
                     ". "
@@ -237,9 +242,7 @@ def offender_timeline(
                         "custody",
                         _start_of(spell.released_on),
                         "Released from custody",
-                        description=""
-                        if restricted
-                        else spell.get_supervision_on_release_display(),
+                        description=spell.get_supervision_on_release_display(),
                         has_time=False,
                     )
                 )
@@ -312,6 +315,9 @@ def offender_timeline(
             if (date_from is None or timezone.localtime(i.at).date() >= date_from)
             and (date_to is None or timezone.localtime(i.at).date() <= date_to)
         ]
+    summary = None
+    if custody_fields and "custody" not in available:
+        summary = custody_summary(actor, offender, fields=custody_fields)
     return Timeline(
         offender,
         items,
@@ -322,4 +328,5 @@ def offender_timeline(
         date_from,
         date_to,
         PER_KIND_LIMIT,
+        summary,
     )

@@ -53,6 +53,10 @@ from tests.factories import (
 )
 
 AS_OF = dt.date(2026, 6, 15)
+# The boundary dates are written out, not computed with the policy's own date helpers
+# (months_before, years_before): a bug in those must not move the fixtures with it.
+THREE_MONTHS_BEFORE = dt.date(2026, 3, 15)
+EIGHTEEN_YEARS_BEFORE = dt.date(2008, 6, 15)
 
 K = RecordKind
 M, KW, POL, PRI, YOT, PAR, STE, ADM = (
@@ -71,7 +75,7 @@ M, KW, POL, PRI, YOT, PAR, STE, ADM = (
 ACCESS_MD = {
     K.IDENTITY: {M: "RW", KW: "R", POL: "RW", PRI: "R", YOT: "RW", PAR: "R fields"},
     K.OFFENDING: {M: "RW", KW: "R", POL: "RW", PRI: "R", YOT: "RW", PAR: "C"},
-    K.INTELLIGENCE: {M: "RW", KW: "C", POL: "RW", PRI: "-", YOT: "C", PAR: "-"},
+    K.INTELLIGENCE: {M: "RW", KW: "C", POL: "RW", PRI: "-", YOT: "R", PAR: "-"},
     K.CUSTODY: {M: "RW", KW: "RW", POL: "R", PRI: "RW", YOT: "RW", PAR: "R fields"},
     K.CONTACTS: {M: "RW", KW: "RW", POL: "RW", PRI: "RW own", YOT: "RW", PAR: "RW own"},
     K.DRUG_TESTS: {M: "RW", KW: "RW", POL: "R", PRI: "RW", YOT: "RW", PAR: "R treatment"},
@@ -132,16 +136,58 @@ def test_partners_other_than_treatment_see_no_drug_tests(agency_kind: str) -> No
     assert grant(actor, K.DRUG_TESTS).read == Read.NONE
 
 
+# ACCESS.md: a partner sees "name, DOB, contact details" of identity and "in custody yes/no,
+# release date" of custody — transcribed here as field names, exactly (no extra field passes).
+PARTNER_MAY_SEE = {
+    K.IDENTITY: {"id", "first_name", "last_name", "full_name", "date_of_birth", "age"}
+    | {"address", "phone"},
+    K.CUSTODY: {"id", "in_custody", "expected_release_on", "released_on"},
+}
+# Fields that identify a person to another agency's systems, or say how they are managed:
+# never a partner's (ACCESS.md), whatever else is added to the record later.
+NEVER_PARTNERS = {
+    "pnc_id", "cro_number", "prison_number", "crn", "local_ref", "aliases", "status",
+    "strand", "iom_grade", "mappa_level", "key_worker", "started_on", "kind", "establishment",
+}  # fmt: skip
+
+
 @pytest.mark.django_db
-def test_partner_sees_only_name_dob_and_contact_details_and_custody_yes_no() -> None:
-    actor = _actor(PAR)
-    identity = visible_fields(actor, K.IDENTITY)
-    assert identity is not None
-    assert {"first_name", "last_name", "date_of_birth", "address", "phone"} <= identity
-    assert not {"pnc_id", "crn", "prison_number", "iom_grade", "mappa_level", "aliases"} & identity
-    custody = visible_fields(actor, K.CUSTODY)
-    assert custody == {"id", "in_custody", "expected_release_on", "released_on"}
-    assert visible_fields(_actor(KW), K.IDENTITY) is None  # every field
+@pytest.mark.parametrize(
+    "agency_kind",
+    [AgencyKind.TREATMENT, AgencyKind.HOUSING, AgencyKind.LOCAL_AUTHORITY, AgencyKind.HEALTH],
+)
+def test_partner_sees_exactly_name_dob_and_contact_details_and_custody_yes_no(
+    agency_kind: str,
+) -> None:
+    actor = _actor(PAR, agency_kind)
+    for kind, allowed in PARTNER_MAY_SEE.items():
+        assert visible_fields(actor, kind) == allowed
+        assert not visible_fields(actor, kind) & NEVER_PARTNERS
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [M, KW, POL, PRI, YOT])
+def test_full_readers_see_every_identifier(role: str) -> None:
+    identity = visible_fields(_actor(role), K.IDENTITY)
+    assert {"pnc_id", "crn", "prison_number", "cro_number", "status", "strand", "iom_grade"} <= (
+        identity
+    )
+    assert {"started_on", "establishment", "kind"} <= visible_fields(_actor(role), K.CUSTODY)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [STE, ADM])
+def test_steering_and_administrators_see_no_field_of_anyone(role: str) -> None:
+    actor = _actor(role)
+    assert visible_fields(actor, K.IDENTITY) == frozenset()
+    assert visible_fields(actor, K.CUSTODY) == frozenset()
+
+
+def test_the_date_helpers_agree_with_the_written_out_boundaries() -> None:
+    assert months_before(AS_OF, 3) == THREE_MONTHS_BEFORE
+    assert years_before(AS_OF, 18) == EIGHTEEN_YEARS_BEFORE
+    assert months_before(dt.date(2026, 5, 31), 3) == dt.date(2026, 2, 28)
+    assert years_before(dt.date(2024, 2, 29), 18) == dt.date(2006, 2, 28)
 
 
 @pytest.mark.django_db
@@ -190,8 +236,8 @@ def world(db):
         deselected_on=AS_OF,
     )
     # 18th birthday boundaries (ACCESS.md YOT: "people under 18 today").
-    person("turns_18_today", years_before(AS_OF, 18))
-    person("turns_18_tomorrow", years_before(AS_OF, 18) + dt.timedelta(days=1))
+    person("turns_18_today", EIGHTEEN_YEARS_BEFORE)
+    person("turns_18_tomorrow", EIGHTEEN_YEARS_BEFORE + dt.timedelta(days=1))
     person("pool_adult")
 
     ppo(o := person("ppo_in_a"))
@@ -201,14 +247,14 @@ def world(db):
         offender=o,
         establishment=prison_a,
         started_on=dt.date(2025, 1, 1),
-        released_on=months_before(AS_OF, 3) + dt.timedelta(days=1),
+        released_on=THREE_MONTHS_BEFORE + dt.timedelta(days=1),
     )
     ppo(o := person("ppo_released_a_exactly_3_months"))
     CustodyEpisodeFactory(
         offender=o,
         establishment=prison_a,
         started_on=dt.date(2025, 1, 1),
-        released_on=months_before(AS_OF, 3),
+        released_on=THREE_MONTHS_BEFORE,
     )
     ppo(o := person("ppo_in_b"))
     CustodyEpisodeFactory(offender=o, establishment=prison_b, started_on=dt.date(2026, 1, 1))
@@ -230,12 +276,12 @@ def world(db):
     ReferralFactory(
         offender=person("referred_closed_inside_3_months_t"),
         agency=treatment,
-        closed_on=months_before(AS_OF, 3) + dt.timedelta(days=1),
+        closed_on=THREE_MONTHS_BEFORE + dt.timedelta(days=1),
     )
     ReferralFactory(
         offender=person("referred_closed_exactly_3_months_t"),
         agency=treatment,
-        closed_on=months_before(AS_OF, 3),
+        closed_on=THREE_MONTHS_BEFORE,
     )
     ReferralFactory(offender=person("referred_closed_today_t"), agency=treatment, closed_on=AS_OF)
     ReferralFactory(offender=person("referred_open_h"), agency=housing)
@@ -322,7 +368,7 @@ def test_a_change_of_fact_changes_access_at_once(world: dict) -> None:
 
     prison = _staff(PRI, world)
     inside = world["people"]["ppo_in_a"]
-    inside.custody.update(released_on=months_before(AS_OF, 3))
+    inside.custody.update(released_on=THREE_MONTHS_BEFORE)
     assert not can_see_person(prison, inside.pk)
 
     kw = MembershipFactory(role=KW)
@@ -370,7 +416,7 @@ def test_prison_and_partner_see_only_their_own_agencys_contacts(world: dict) -> 
     assert not can_write(partner, K.CONTACTS, referred.pk, record_agency_id=world["housing"].pk)
 
 
-def test_intelligence_is_for_police_and_the_manager_counts_for_key_worker_and_yot(
+def test_intelligence_is_for_police_and_the_manager_counts_for_the_key_worker(
     world: dict,
 ) -> None:
     ppo = world["people"]["ppo_current"]
@@ -389,6 +435,17 @@ def test_intelligence_is_for_police_and_the_manager_counts_for_key_worker_and_yo
     assert rows(KW) == {arrest.pk}
     assert rows(KW, count_only=True) == {intel.pk, arrest.pk}
     assert rows(STE) == rows(ADM) == set()
+
+
+def test_yot_reads_intelligence_on_their_people_only(world: dict) -> None:
+    """004 §5.1: police and YOT share intelligence on Deter Young Offenders."""
+    dyo = world["people"]["dyo_adult_open"]
+    adult_ppo = world["people"]["ppo_current"]
+    on_dyo = OffendingEventFactory(offender=dyo, kind=EventKind.INTELLIGENCE, category=None)
+    OffendingEventFactory(offender=adult_ppo, kind=EventKind.INTELLIGENCE, category=None)
+    yot = _staff(YOT, world)
+    visible = OffendingEvent.objects.filter(offending_events_q(yot), kind=EventKind.INTELLIGENCE)
+    assert list(visible.values_list("pk", flat=True)) == [on_dyo.pk]
 
 
 def test_treatment_partner_reads_drug_tests_housing_partner_does_not(world: dict) -> None:

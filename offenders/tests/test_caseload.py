@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from access.models import AgencyKind, AuditAction, AuditEvent, Role
+from access.policy import IDENTITY_FIELDS
 from offenders.caseload import caseload_page, read_caseload_query
 from offenders.models import (
     ContactOutcome,
@@ -343,7 +344,10 @@ def test_bad_worker_values_for_a_manager(client, scheme, worker):
 
 def test_reading_the_query_never_raises():
     query = read_caseload_query(
-        {"sort": "tests", "dir": "desc", "worker": "3"}, shows_compliance=False, worker_filter=False
+        {"sort": "tests", "dir": "desc", "worker": "3"},
+        shows_compliance=False,
+        worker_filter=False,
+        fields=IDENTITY_FIELDS,
     )
     assert (query.sort, query.direction, query.worker) == ("name", "desc", None)
     assert len(query.ignored) == 2

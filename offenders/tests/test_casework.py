@@ -229,8 +229,12 @@ def test_timeline_shows_each_role_only_what_the_policy_allows(client, ppo):
     assert "contact" not in kinds  # none by their agency
     assert "drug_test" in kinds  # treatment partners read drug tests
     assert timeline.counts_only == {"offending events": 1}
-    custody_items = [i for i in timeline.items if i.kind == "custody"]
-    assert custody_items and all("Prison agency" not in i.description for i in custody_items)
+    # ACCESS.md: custody for a partner is "in custody yes/no, release date" only — no
+    # history of dates into and out of custody (the old timeline showed them).
+    assert "custody" not in kinds and "custody" not in timeline.available_kinds
+    assert timeline.custody_summary.in_custody is True
+    page = client.get(reverse("offenders:timeline", args=[ppo.pk])).content.decode()
+    assert "1 January 2026" not in page and "Prison agency" not in page
 
 
 def test_timeline_filters_by_kind(client, kw, ppo):
