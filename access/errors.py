@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 
@@ -27,3 +28,17 @@ class OutOfScope(Http404):
 
 class NotPermitted(ApplicationError):
     """In scope but not allowed for this role, e.g. a key worker editing identity."""
+
+
+class Refused(PermissionDenied):
+    """A page or action this person may not use: a 403.
+
+    Raise it rather than rendering a 403 page: the 403 handler (access.views) writes the
+    refusal to the audit trail with what was asked for, so no refusal goes unrecorded.
+    """
+
+    def __init__(self, record_type: str, record_id: Any = "", reason: str = ""):
+        super().__init__(reason or "Not permitted")
+        self.record_type = record_type
+        self.record_id = record_id
+        self.reason = reason

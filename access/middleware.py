@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 
 from .audit import write_denial
 from .context import audit_context, client_ip
@@ -46,3 +47,18 @@ class AuditContextMiddleware:
                             reason=denial["reason"],
                         )
             return response
+
+
+class NoStoreMiddleware:
+    """Pages and API responses carry people's data: no browser or proxy may keep a copy
+    (`Cache-Control: no-store`), so the back button on a shared computer or a caching
+    proxy cannot show them to the next person. Static files are served before this
+    (WhiteNoise) and stay cacheable."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        add_never_cache_headers(response)
+        return response

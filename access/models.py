@@ -265,6 +265,24 @@ class AuditEvent(models.Model):
         raise AuditTrailIsAppendOnly("Audit events cannot be deleted.")
 
     @property
+    def detail_summary(self) -> str:
+        """What changed and why, in a line for the audit log page."""
+        parts: list[str] = []
+        fields = self.detail.get("fields")
+        if isinstance(fields, dict):
+            for name, change in fields.items():
+                if isinstance(change, dict) and "old" in change:
+                    parts.append(f"{name}: {change.get('old')} → {change.get('new')}")
+                else:
+                    parts.append(f"{name} changed")
+        elif isinstance(fields, list) and fields:
+            parts.append(f"changed {', '.join(map(str, fields))}")
+        for key in ("view", "reason"):
+            if self.detail.get(key):
+                parts.append(f"{key}: {self.detail[key]}")
+        return "; ".join(parts)
+
+    @property
     def offender_ids(self) -> list[int]:
         return [int(part) for part in self.offender_refs.split(",") if part]
 

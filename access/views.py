@@ -6,9 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from . import selectors
-from .errors import NotPermitted
+from . import audit, selectors
+from .errors import NotPermitted, Refused
 from .models import AuditAction
+from .policy import actor_for
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -41,8 +42,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             date_to=date_to,
             page_number=params.get("page"),
         )
-    except NotPermitted:
-        return permission_denied(request)
+    except NotPermitted as error:
+        raise Refused("access.auditevent", "", error.message) from None
     query = params.copy()
     query.pop("page", None)
     return render(
@@ -59,6 +60,13 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Every 403 comes through here, and every one is audited (DPA 2018 s.62): a refusal
+    of a person in scope is as much a record of access as a view."""
+    actor = actor_for(getattr(request, "user", None))
+    if isinstance(exception, Refused):
+        audit.denied(actor, exception.record_type, exception.record_id, exception.reason)
+    else:
+        audit.denied(actor, "", "", str(exception or "") or "permission denied")
     return render(request, "403.html", status=403)
 
 

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from access import audit
+from access.errors import Refused
 from access.policy import actor_for
 
 from .compliance import can_see_compliance, compliance_summary
@@ -18,7 +18,6 @@ from .compliance import can_see_compliance, compliance_summary
 def compliance_view(request: HttpRequest) -> HttpResponse:
     actor = actor_for(request.user)
     if not can_see_compliance(actor):
-        audit.denied(actor, "offenders.compliance", "", "role sees only part of the contacts")
-        return render(request, "403.html", status=403)
+        raise Refused("offenders.compliance", "", "role sees only part of the contacts")
     summary = compliance_summary(user=actor, as_of=actor.as_of)
     return render(request, "offenders/compliance.html", {"summary": summary})

@@ -7,6 +7,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from access.submissions import OnceOnlyForm, OnceOnlyModelForm
+
+from .dates import life_date_problem
 from .models import (
     ContactKind,
     ContactOutcome,
@@ -18,7 +21,7 @@ from .models import (
     Offender,
     Supervision,
 )
-from .services import IDENTITY_FIELDS
+from .services import EDITABLE_IDENTITY_FIELDS
 
 
 class GovukDateInput(forms.DateInput):
@@ -30,10 +33,13 @@ class StaffChoiceField(forms.ModelChoiceField):
         return str(obj.get_full_name() or obj.username)
 
 
-class OffenderForm(forms.ModelForm):
+class OffenderForm(OnceOnlyModelForm):
+    """A person's details. The IOM grade is not here: it changes only through the grade
+    form, which keeps its history (GradeChange)."""
+
     class Meta:
         model = Offender
-        fields = IDENTITY_FIELDS
+        fields = EDITABLE_IDENTITY_FIELDS
         field_classes = {
             "key_worker": StaffChoiceField,
             "offender_manager": StaffChoiceField,
@@ -44,7 +50,7 @@ class OffenderForm(forms.ModelForm):
             "address": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, confirm_duplicate: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         staff = (
             get_user_model().objects.filter(is_active=True, memberships__isnull=False).distinct()
@@ -53,9 +59,17 @@ class OffenderForm(forms.ModelForm):
             cast(forms.ModelChoiceField, self.fields[name]).queryset = staff.order_by(
                 "last_name", "first_name"
             )
+        # Asked only once a person with the same name and date of birth has been found.
+        if confirm_duplicate or (self.is_bound and DIFFERENT_PERSON in self.data):
+            self.fields[DIFFERENT_PERSON] = forms.BooleanField(
+                label="This is a different person: add them anyway", required=False
+            )
 
 
-class CustodyEpisodeForm(forms.ModelForm):
+DIFFERENT_PERSON = "different_person"
+
+
+class CustodyEpisodeForm(OnceOnlyModelForm):
     class Meta:
         model = CustodyEpisode
         fields = [
@@ -83,12 +97,27 @@ def _now_local() -> dt.datetime:
     return timezone.localtime().replace(second=0, microsecond=0)
 
 
-class WhenFields(forms.Form):
-    """A date plus hour and minute (GOV.UK has no time component: two small inputs)."""
+class CaseworkForm(OnceOnlyForm):
+    """A short form recording something about one person (`offender`)."""
+
+    def __init__(self, *args: Any, offender: Offender | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.offender = offender
+
+
+class WhenFields(CaseworkForm):
+    """A date plus hour and minute (GOV.UK has no time component: two small inputs).
+
+    The date must fall within the person's life (offenders.dates, the rule the model and
+    the imports use too); checked before the time is attached, so a date in year 1
+    is refused rather than overflowing when it is made time-zone aware.
+    """
 
     date = forms.DateField(label="Date", widget=GovukDateInput())
     hour = forms.IntegerField(label="Hour", min_value=0, max_value=23)
     minute = forms.IntegerField(label="Minute", min_value=0, max_value=59)
+    # How the date is named in a message: "the date of the contact".
+    date_what = "the date"
 
     def initial_now(self) -> None:
         now = _now_local()
@@ -98,6 +127,16 @@ class WhenFields(forms.Form):
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
+        day = data.get("date")
+        if day is not None:
+            problem = life_date_problem(
+                day,
+                what=self.date_what,
+                date_of_birth=self.offender.date_of_birth if self.offender else None,
+            )
+            if problem:
+                self.add_error("date", problem)
+                return data
         if all(data.get(k) is not None for k in ("date", "hour", "minute")):
             when = timezone.make_aware(
                 dt.datetime.combine(data["date"], dt.time(data["hour"], data["minute"]))
@@ -109,6 +148,7 @@ class WhenFields(forms.Form):
 
 
 class ContactForm(WhenFields):
+    date_what = "the date of the contact"
     kind = forms.ChoiceField(
         label="Type of contact",
         choices=ContactKind.choices,
@@ -126,6 +166,7 @@ class ContactForm(WhenFields):
 
 
 class DrugTestForm(WhenFields):
+    date_what = "the date of the test"
     result = forms.ChoiceField(
         label="Result", choices=DrugTestResult.choices, widget=forms.RadioSelect
     )
@@ -133,7 +174,7 @@ class DrugTestForm(WhenFields):
     note = forms.CharField(label="Notes", required=False, max_length=4000, widget=forms.Textarea)
 
 
-class OffendingEventForm(forms.Form):
+class OffendingEventForm(CaseworkForm):
     kind = forms.ChoiceField(
         label="What happened", choices=EventKind.choices, widget=forms.RadioSelect
     )
@@ -152,14 +193,17 @@ class OffendingEventForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, kinds: list[tuple[str, str]] | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        kinds: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         if kinds is not None:
             cast(forms.ChoiceField, self.fields["kind"]).choices = kinds
 
 
-class ReleaseForm(forms.Form):
+class ReleaseForm(CaseworkForm):
     released_on = forms.DateField(label="Date of release", widget=GovukDateInput())
     supervision_on_release = forms.ChoiceField(
         label="Supervision on release",
@@ -168,7 +212,7 @@ class ReleaseForm(forms.Form):
     )
 
 
-class GradeForm(forms.Form):
+class GradeForm(CaseworkForm):
     to_grade = forms.ChoiceField(
         label="New IOM grade", choices=IomGrade.choices, widget=forms.RadioSelect
     )

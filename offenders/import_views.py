@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from access.errors import NotPermitted
+from access.errors import NotPermitted, Refused
 from access.policy import actor_for
 
 from . import importing
@@ -70,7 +70,7 @@ class ImportForm(forms.Form):
 def import_view(request: HttpRequest) -> HttpResponse:
     actor = actor_for(request.user)
     if not importing.can_use_import_page(actor):
-        return render(request, "403.html", status=403)
+        raise Refused("offenders.import", "", "role may not import files")
     form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
     result = None
     if request.method == "POST" and form.is_valid():
@@ -122,7 +122,7 @@ def import_template_view(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in importing.COLUMNS:
         raise Http404("No such template")
     if not importing.can_use_import_page(actor_for(request.user)):
-        return render(request, "403.html", status=403)
+        raise Refused("offenders.import", "", "role may not import files")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="ppo-case-{kind}-template.csv"'
     writer = csv.writer(response, lineterminator="\r\n")

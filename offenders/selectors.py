@@ -14,11 +14,12 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 
 from access import audit
-from access.errors import OutOfScope
+from access.errors import OutOfScope, Refused
 from access.policy import (
     RecordKind,
     as_actor,
     grant,
+    may_write_kind,
     offending_events_q,
     people_q,
     records_q,
@@ -26,6 +27,7 @@ from access.policy import (
 )
 
 from .models import Contact, CustodyEpisode, DrugTest, EventKind, Offender, OffendingEvent
+from .presentation import Detail, Flag, flags, identity_details, search_q
 
 OFFENDER = "offenders.offender"
 
@@ -33,26 +35,21 @@ OFFENDER = "offenders.offender"
 def offender_list(
     *, user: Any, search: str = "", as_of: dt.date | None = None, write: bool = False
 ) -> QuerySet[Offender]:
-    """The people the user may see, optionally matching a name, PNC ID, CRN or prison number."""
+    """The people the user may see, optionally matching the words searched for.
+
+    The search looks only in the fields the user may see (a partner: names only), so
+    what it matches never reveals a hidden identifier or alias.
+    """
     actor = as_actor(user, as_of)
     qs = (
         Offender.objects.filter(people_q(actor, write=write))
         .with_status(actor.as_of)
         .select_related("key_worker")
     )
-    search = search.strip()
-    if search:
-        words = search.split()
-        for word in words:
-            qs = qs.filter(
-                Q(first_name__icontains=word)
-                | Q(last_name__icontains=word)
-                | Q(aliases__icontains=word)
-                | Q(pnc_id__icontains=word)
-                | Q(crn__iexact=word)
-                | Q(prison_number__iexact=word)
-                | Q(local_ref__iexact=word)
-            )
+    words = search.split()
+    if words:
+        condition = search_q(words, visible_fields(actor, RecordKind.IDENTITY))
+        qs = qs.filter(condition) if condition is not None else qs.none()
     return qs
 
 
@@ -89,23 +86,69 @@ def offender_get(
     return offender
 
 
+@dataclass(frozen=True)
+class CustodySummary:
+    """Custody as a partner may see it (ACCESS.md): in custody or not, and a release date."""
+
+    in_custody: bool
+    release_on: dt.date | None
+    # "Expected release" while in custody; "Last released" once out.
+    release_label: str
+
+    @property
+    def release_text(self) -> str:
+        if self.release_on is not None:
+            return f"{self.release_on.day} {self.release_on:%B %Y}"
+        return "Not known" if self.in_custody else "None recorded"
+
+
 @dataclass
 class Profile:
     offender: Offender
-    identity_fields: frozenset[str] | None
-    custody_fields: frozenset[str] | None
+    identity_fields: frozenset[str]
+    custody_fields: frozenset[str]
+    details: list[Detail] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
     events: list[OffendingEvent] = field(default_factory=list)
     counts_only: dict[str, int] = field(default_factory=dict)
+    # Whole custody episodes, for those who may see them; otherwise the summary.
     custody: list[CustodyEpisode] = field(default_factory=list)
+    custody_summary: CustodySummary | None = None
     contacts: list[Contact] = field(default_factory=list)
     drug_tests: list[DrugTest] | None = None
     shows: dict[str, bool] = field(default_factory=dict)
-    under_18: bool = False
 
     @property
     def open_custody(self) -> CustodyEpisode | None:
         """The custody episode the person is in now, for the header (where, release date)."""
         return next((c for c in self.custody if c.released_on is None), None)
+
+
+# Seeing these fields of custody means seeing the custody history itself, episode by episode.
+CUSTODY_HISTORY_FIELDS = frozenset({"started_on", "kind", "establishment"})
+
+
+def custody_summary(
+    actor: Any, offender: Offender, *, fields: frozenset[str]
+) -> CustodySummary | None:
+    """In custody yes or no, and the release date, for a viewer who may see only that."""
+    if "in_custody" not in fields:
+        return None
+    in_custody = getattr(offender, "current_status", "community") != "community"
+    episodes = CustodyEpisode.objects.filter(offender=offender).filter(
+        records_q(actor, RecordKind.CUSTODY, "offenders.custodyepisode")
+    )
+    if in_custody:
+        latest = episodes.open_on(actor.as_of).order_by("-started_on").first()
+        day = latest.expected_release_on if latest else None
+        label = "Expected release"
+    else:
+        latest = episodes.filter(released_on__lte=actor.as_of).order_by("-released_on").first()
+        day = latest.released_on if latest else None
+        label = "Last released"
+    if day is not None and not ({"expected_release_on", "released_on"} & fields):
+        day = None
+    return CustodySummary(in_custody=in_custody, release_on=day, release_label=label)
 
 
 def offending_counts_only(actor: Any, offender: Offender) -> dict[str, int]:
@@ -138,11 +181,13 @@ def offender_profile(*, user: Any, pk: Any, as_of: dt.date | None = None) -> Pro
     """A person's record as this user may see it; the view is audited with what was shown."""
     actor = as_actor(user, as_of)
     offender = offender_get(user=actor, pk=pk)
+    identity = visible_fields(actor, RecordKind.IDENTITY)
     profile = Profile(
         offender=offender,
-        identity_fields=visible_fields(actor, RecordKind.IDENTITY),
+        identity_fields=identity,
         custody_fields=visible_fields(actor, RecordKind.CUSTODY),
-        under_18=offender.age_on(actor.as_of) < 18,
+        details=identity_details(offender, identity),
+        flags=flags(offender, identity, as_of=actor.as_of),
     )
     shown: list[str] = [RecordKind.IDENTITY]
     events = OffendingEvent.objects.filter(offender=offender).select_related(
@@ -155,13 +200,16 @@ def offender_profile(*, user: Any, pk: Any, as_of: dt.date | None = None) -> Pro
         profile.events = list(events.filter(offending_events_q(actor)))
         shown.append("events")
     profile.counts_only = offending_counts_only(actor, offender)
-    if grant(actor, RecordKind.CUSTODY).can_read:
+    if profile.custody_fields >= CUSTODY_HISTORY_FIELDS:
         profile.custody = list(
             CustodyEpisode.objects.filter(offender=offender)
             .filter(records_q(actor, RecordKind.CUSTODY, "offenders.custodyepisode"))
             .select_related("establishment")
         )
         shown.append(RecordKind.CUSTODY)
+    elif profile.custody_fields:
+        profile.custody_summary = custody_summary(actor, offender, fields=profile.custody_fields)
+        shown.append("custody_summary")
     if grant(actor, RecordKind.CONTACTS).can_read:
         profile.contacts = list(
             Contact.objects.filter(offender=offender)
@@ -179,3 +227,34 @@ def offender_profile(*, user: Any, pk: Any, as_of: dt.date | None = None) -> Pro
     profile.shows = {str(k): True for k in shown}
     audit.viewed(actor, offender, shown=[str(k) for k in shown])
     return profile
+
+
+def offender_for_form(
+    *, user: Any, pk: Any, kind: RecordKind, record_agency_id: int | None = None
+) -> Offender:
+    """A person whose record the user is about to add to or change with a form.
+
+    Outside the people they may change: 404, as for any record out of scope. In scope but
+    not allowed this kind of record (a key worker and the IOM grade): 403 (`Refused`).
+    Both refusals are audited.
+    """
+    actor = as_actor(user)
+    offender = offender_get(user=actor, pk=pk, write=True)
+    if not may_write_kind(actor, kind, record_agency_id=record_agency_id):
+        raise Refused(OFFENDER, offender.pk, f"role may not record {kind.value}")
+    return offender
+
+
+def offender_form_shown(actor: Any, offender: Offender, *, form: str, shown: list[str]) -> None:
+    """A form page about a person is a consultation of what it shows (DPA 2018 s.62)."""
+    audit.viewed(as_actor(actor), offender, view=form, shown=sorted(shown))
+
+
+def possible_duplicates(*, user: Any, ids: list[int]) -> tuple[list[Offender], int]:
+    """The people a new record may duplicate, as the user may see them, and how many
+    others there are that the user may not see. The ones shown are audited."""
+    actor = as_actor(user)
+    visible = list(Offender.objects.filter(pk__in=ids).filter(people_q(actor)))
+    if visible:
+        audit.consulted(actor, OFFENDER, visible, view="possible duplicates")
+    return visible, len(set(ids)) - len(visible)

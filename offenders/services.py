@@ -35,7 +35,7 @@ from .models import (
 )
 from .selectors import offender_get
 
-IDENTITY_FIELDS = [
+IDENTITY_MODEL_FIELDS = [
     "first_name",
     "last_name",
     "aliases",
@@ -63,20 +63,63 @@ IDENTITY_FIELDS = [
 ]
 
 
-def _only_identity_fields(data: dict[str, Any]) -> None:
-    unknown = set(data) - set(IDENTITY_FIELDS)
+# The IOM grade is set when a person is added, and afterwards only by grade_change, which
+# keeps its history (003 §5.6): "Change details" cannot change it.
+EDITABLE_IDENTITY_FIELDS = [name for name in IDENTITY_MODEL_FIELDS if name != "iom_grade"]
+GRADE_THROUGH_GRADE_CHANGE = (
+    "The IOM grade is changed with “Change the IOM grade”, which records who changed it and why"
+)
+
+
+def _only_fields(data: dict[str, Any], allowed: list[str]) -> None:
+    if "iom_grade" in data and "iom_grade" not in allowed:
+        raise ApplicationError(
+            GRADE_THROUGH_GRADE_CHANGE, field_errors={"iom_grade": [GRADE_THROUGH_GRADE_CHANGE]}
+        )
+    unknown = set(data) - set(allowed)
     if unknown:
         raise ApplicationError(f"Unknown fields: {', '.join(sorted(unknown))}")
 
 
-def offender_create(*, user: Any, data: dict[str, Any]) -> Offender:
+class PossibleDuplicate(ApplicationError):
+    """A person without a PNC ID whose name and date of birth match someone on the record."""
+
+    def __init__(self, matches: list[int]):
+        super().__init__(
+            "A person with this name and date of birth is already on PPO Case. "
+            "Check it is not them before adding someone new."
+        )
+        self.matches = matches
+
+
+def same_name_and_birth(first_name: str, last_name: str, date_of_birth: Any) -> list[int]:
+    """People recorded with this name (any case, spaces trimmed) and date of birth."""
+    return list(
+        Offender.objects.filter(
+            first_name__iexact=first_name.strip(),
+            last_name__iexact=last_name.strip(),
+            date_of_birth=date_of_birth,
+        ).values_list("pk", flat=True)
+    )
+
+
+def offender_create(*, user: Any, data: dict[str, Any], different_person: bool = False) -> Offender:
+    """Add a person. Without a PNC ID to tell them apart, someone with the same name and
+    date of birth is taken for a possible duplicate (PossibleDuplicate) unless the user
+    has said this is a different person."""
     actor = as_actor(user)
     if grant(actor, RecordKind.IDENTITY).write is Write.NONE:
         raise NotPermitted("Your role cannot add people to the record")
-    _only_identity_fields(data)
+    _only_fields(data, IDENTITY_MODEL_FIELDS)
     with transaction.atomic():
         offender = Offender(**data)
         offender.full_clean()
+        if not offender.pnc_id and not different_person:
+            matches = same_name_and_birth(
+                offender.first_name, offender.last_name, offender.date_of_birth
+            )
+            if matches:
+                raise PossibleDuplicate(matches)
         offender.save()
         # The person must fall within the creator's own scope (a YOT worker adds
         # under-18s); otherwise they would create a record they cannot see.
@@ -86,6 +129,15 @@ def offender_create(*, user: Any, data: dict[str, Any]) -> Offender:
                 "This person would be outside the people you work with, so you cannot add them"
             )
         audit.altered(actor, AuditAction.CREATE, offender, changed=data.keys())
+        if offender.iom_grade:
+            GradeChange.objects.create(
+                offender=offender,
+                from_grade="",
+                to_grade=offender.iom_grade,
+                reason="Grade given when the person was added",
+                changed_by=actor.user,
+                agency_id=actor.agency_id,
+            )
     return offender
 
 
@@ -95,7 +147,7 @@ def offender_update(*, user: Any, offender_id: int, data: dict[str, Any]) -> Off
         offender = offender_get(user=actor, pk=offender_id)
         if not can_write(actor, RecordKind.IDENTITY, offender.pk):
             raise NotPermitted("Your role cannot change this person's details")
-        _only_identity_fields(data)
+        _only_fields(data, EDITABLE_IDENTITY_FIELDS)
         changed = [name for name, value in data.items() if getattr(offender, name) != value]
         for name in changed:
             setattr(offender, name, data[name])

@@ -11,21 +11,23 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from access.errors import ApplicationError
+from access.errors import ApplicationError, Refused
 from access.policy import (
     RecordKind,
     Write,
     actor_for,
     can_change_person,
-    can_write,
     grant,
     kind_of_event,
     may_write_kind,
+    visible_fields,
 )
+from access.submissions import Outcome, save_once
 
 from . import selectors, services
 from . import timeline as timeline_selector
 from .forms import (
+    DIFFERENT_PERSON,
     ContactForm,
     CustodyEpisodeForm,
     DrugTestForm,
@@ -36,31 +38,72 @@ from .forms import (
     TimelineFilterForm,
 )
 from .models import EventKind
+from .presentation import list_columns, search_label
+from .selectors import OFFENDER
+
+# Model fields whose errors belong to a differently named form field.
+FORM_FIELD_FOR = {"occurred_at": "date", "tested_at": "date"}
 
 
-def _apply_errors(form: OffenderForm | CustodyEpisodeForm, error: Exception) -> None:
+def _apply_errors(form: Any, error: Exception) -> None:
     if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
         for name, errors in error.message_dict.items():
+            name = FORM_FIELD_FOR.get(name, name)
             form.add_error(name if name in form.fields else None, errors)
     elif isinstance(error, ApplicationError):
-        form.add_error(None, error.message)
+        placed = False
+        for name, errors in error.field_errors.items():
+            if name in form.fields:
+                form.add_error(name, errors)
+                placed = True
+        if not placed:
+            form.add_error(None, error.message)
     else:
         form.add_error(None, getattr(error, "messages", [str(error)]))
+
+
+def _save(
+    request: HttpRequest,
+    form: Any,
+    save: Callable[[dict[str, Any]], Outcome],
+    *,
+    let_through: tuple[type[Exception], ...] = (),
+) -> HttpResponse | None:
+    """Save a valid posted form once (access.submissions): the redirect to show, or None
+    to show the form again with its errors. A repeated post saves nothing and says so.
+    Errors in `let_through` are the caller's to handle."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        outcome = save_once(
+            user=request.user, token=form.token, save=lambda: save(form.cleaned_data)
+        )
+    except let_through:
+        raise
+    except (ValidationError, ApplicationError) as error:
+        _apply_errors(form, error)
+        return None
+    if outcome.repeated:
+        messages.info(request, outcome.message)
+    else:
+        messages.success(request, outcome.message)
+    return redirect(outcome.url)
 
 
 @login_required
 def offender_list_view(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "")
-    page = selectors.offender_page(
-        user=request.user, search=search, page_number=request.GET.get("page")
-    )
     actor = actor_for(request.user)
+    page = selectors.offender_page(user=actor, search=search, page_number=request.GET.get("page"))
+    identity = visible_fields(actor, RecordKind.IDENTITY)
     return render(
         request,
         "offenders/list.html",
         {
             "page": page,
             "search": search,
+            "search_label": search_label(identity),
+            "columns": list_columns(identity, visible_fields(actor, RecordKind.CUSTODY)),
             "can_add": grant(actor, RecordKind.IDENTITY).write > 0,
         },
     )
@@ -82,38 +125,60 @@ def offender_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def offender_create_view(request: HttpRequest) -> HttpResponse:
     actor = actor_for(request.user)
-    if grant(actor, RecordKind.IDENTITY).write == 0:
-        return render(request, "403.html", status=403)
+    if grant(actor, RecordKind.IDENTITY).write is Write.NONE:
+        raise Refused(OFFENDER, "", "role may not add people")
     form = OffenderForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            offender = services.offender_create(user=request.user, data=form.cleaned_data)
-        except (ValidationError, ApplicationError) as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, f"{offender.full_name} has been added")
-            return redirect("offenders:detail", pk=offender.pk)
-    return render(request, "offenders/form.html", {"form": form, "title": "Add a person"})
+    duplicates: list[Any] = []
+    duplicates_hidden = 0
+
+    def save(data: dict[str, Any]) -> Outcome:
+        data = dict(data)
+        different = bool(data.pop(DIFFERENT_PERSON, False))
+        offender = services.offender_create(
+            user=request.user, data=data, different_person=different
+        )
+        return Outcome(
+            reverse("offenders:detail", args=[offender.pk]), f"{offender.full_name} has been added"
+        )
+
+    try:
+        if done := _save(request, form, save, let_through=(services.PossibleDuplicate,)):
+            return done
+    except services.PossibleDuplicate as duplicate:
+        form = OffenderForm(request.POST, confirm_duplicate=True)
+        form.is_valid()
+        form.add_error(DIFFERENT_PERSON, duplicate.message)
+        duplicates, duplicates_hidden = selectors.possible_duplicates(
+            user=actor, ids=duplicate.matches
+        )
+    return render(
+        request,
+        "offenders/form.html",
+        {
+            "form": form,
+            "title": "Add a person",
+            "duplicates": duplicates,
+            "duplicates_hidden": duplicates_hidden,
+        },
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def offender_update_view(request: HttpRequest, pk: int) -> HttpResponse:
-    offender = selectors.offender_get(user=request.user, pk=pk, write=True)
     actor = actor_for(request.user)
-    if not can_write(actor, RecordKind.IDENTITY, offender.pk):
-        return render(request, "403.html", status=403)
+    offender = selectors.offender_for_form(user=actor, pk=pk, kind=RecordKind.IDENTITY)
     form = OffenderForm(request.POST or None, instance=offender)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.offender_update(
-                user=request.user, offender_id=offender.pk, data=form.cleaned_data
-            )
-        except (ValidationError, ApplicationError) as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, "The details have been saved")
-            return redirect("offenders:detail", pk=offender.pk)
+
+    def save(data: dict[str, Any]) -> Outcome:
+        services.offender_update(user=request.user, offender_id=offender.pk, data=data)
+        return Outcome(
+            reverse("offenders:detail", args=[offender.pk]), "The details have been saved"
+        )
+
+    if done := _save(request, form, save):
+        return done
+    selectors.offender_form_shown(actor, offender, form="change details", shown=list(form.fields))
     return render(
         request,
         "offenders/form.html",
@@ -124,20 +189,19 @@ def offender_update_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def custody_create_view(request: HttpRequest, pk: int) -> HttpResponse:
-    offender = selectors.offender_get(user=request.user, pk=pk, write=True)
     actor = actor_for(request.user)
-    if not can_write(actor, RecordKind.CUSTODY, offender.pk):
-        return render(request, "403.html", status=403)
+    offender = selectors.offender_for_form(user=actor, pk=pk, kind=RecordKind.CUSTODY)
     form = CustodyEpisodeForm(request.POST or None, offender=offender)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            services.custody_episode_create(user=request.user, offender_id=offender.pk, data=data)
-        except (ValidationError, ApplicationError) as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, "The custody episode has been recorded")
-            return redirect("offenders:detail", pk=offender.pk)
+
+    def save(data: dict[str, Any]) -> Outcome:
+        services.custody_episode_create(user=request.user, offender_id=offender.pk, data=data)
+        return Outcome(
+            reverse("offenders:detail", args=[offender.pk]), "The custody episode has been recorded"
+        )
+
+    if done := _save(request, form, save):
+        return done
+    selectors.offender_form_shown(actor, offender, form="record custody", shown=["full_name"])
     return render(
         request,
         "offenders/form.html",
@@ -158,25 +222,26 @@ def _casework_form(
     agency_owned: bool = False,
 ) -> HttpResponse:
     """One short form that records something about a person, then back to their timeline."""
-    offender = selectors.offender_get(user=request.user, pk=pk, write=True)
     actor = actor_for(request.user)
-    if not can_write(
-        actor, kind, offender.pk, record_agency_id=actor.agency_id if agency_owned else None
-    ):
-        return render(request, "403.html", status=403)
-    form = form_factory(request.POST or None)
+    offender = selectors.offender_for_form(
+        user=actor,
+        pk=pk,
+        kind=kind,
+        record_agency_id=actor.agency_id if agency_owned else None,
+    )
+    form = form_factory(request.POST or None, offender=offender)
     if request.method == "GET" and hasattr(form, "initial_now"):
         form.initial_now()
-    if request.method == "POST" and form.is_valid():
-        try:
-            message = save(offender, form.cleaned_data)
-        except (ValidationError, ApplicationError) as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, message)
-            if another and "another" in request.POST:
-                return redirect(request.path)
-            return redirect("offenders:timeline", pk=offender.pk)
+
+    def record(data: dict[str, Any]) -> Outcome:
+        message = save(offender, data)
+        if another and "another" in request.POST:
+            return Outcome(request.path, message)
+        return Outcome(reverse("offenders:timeline", args=[offender.pk]), message)
+
+    if done := _save(request, form, record):
+        return done
+    selectors.offender_form_shown(actor, offender, form=title, shown=["full_name"])
     return render(
         request,
         "offenders/casework_form.html",
@@ -276,7 +341,7 @@ def event_record_view(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         kind=RecordKind.OFFENDING,
         title="Record an arrest, charge or intelligence",
-        form_factory=lambda data: OffendingEventForm(data, kinds=kinds),
+        form_factory=lambda data, **kw: OffendingEventForm(data, kinds=kinds, **kw),
         save=save,
     )
 

@@ -78,7 +78,7 @@ def test_a_missing_record_is_a_404_like_one_out_of_scope(client, key_worker):
 def test_changes_are_audited_with_the_fields_changed(client, db):
     manager = staff(Role.PPO_MANAGER)
     offender = OffenderFactory(phone="")
-    data = {name: getattr(offender, name) for name in services.IDENTITY_FIELDS}
+    data = {name: getattr(offender, name) for name in services.EDITABLE_IDENTITY_FIELDS}
     data["phone"] = "01632 960001"
     services.offender_update(user=manager, offender_id=offender.pk, data=data)
     event = AuditEvent.objects.get(action=AuditAction.UPDATE)
@@ -90,7 +90,7 @@ def test_changes_are_audited_with_the_fields_changed(client, db):
 def test_no_audit_row_no_change(db, monkeypatch):
     manager = staff(Role.PPO_MANAGER)
     offender = OffenderFactory(phone="")
-    data = {name: getattr(offender, name) for name in services.IDENTITY_FIELDS}
+    data = {name: getattr(offender, name) for name in services.EDITABLE_IDENTITY_FIELDS}
     data["phone"] = "01632 960001"
 
     def broken(*args, **kwargs):
