@@ -195,6 +195,40 @@ def test_week_of_the_clocks_going_forward(kw):
     assert week_of(table, person, "2025-03-31").contacts.done == 1
 
 
+def test_week_of_the_clocks_going_back(kw):
+    # Clocks go back at 01:00 UTC on Sunday 26 October 2025: local 01:00-02:00 happens
+    # twice, and that week is 169 hours long. Both 01:30s are Sunday 26 October, in the
+    # week of Monday 20 October; Sunday 23:59 GMT is too; Monday 27 00:00 GMT is not.
+    person = ppo(kw)
+    contacts(
+        person,
+        kw,
+        local(2025, 10, 20, 0, 0),  # Monday 00:00 BST = Sunday 19 October 23:00 UTC
+        local(2025, 10, 26, 1, 30),  # 01:30 BST (fold 0) = 00:30 UTC
+        dt.datetime(2025, 10, 26, 1, 30, fold=1, tzinfo=LONDON),  # 01:30 GMT = 01:30 UTC
+        local(2025, 10, 26, 23, 59),  # Sunday 23:59 GMT
+    )
+    contacts(person, kw, local(2025, 10, 27, 0, 0))
+    # Two different moments (Python compares datetimes in one zone ignoring fold: use UTC).
+    first, second = (
+        dt.datetime(2025, 10, 26, 1, 30, fold=fold, tzinfo=LONDON).astimezone(UTC)
+        for fold in (0, 1)
+    )
+    assert (first, second) == (
+        dt.datetime(2025, 10, 26, 0, 30, tzinfo=UTC),
+        dt.datetime(2025, 10, 26, 1, 30, tzinfo=UTC),
+    )
+    table = weekly_compliance(
+        user=kw,
+        as_of=d("2025-11-03"),
+        offender_ids=[person.pk],
+        complete_weeks=2,
+        include_current=False,
+    )
+    assert week_of(table, person, "2025-10-20").contacts.done == 4
+    assert week_of(table, person, "2025-10-27").contacts.done == 1
+
+
 def test_the_week_in_progress_counts_nothing_after_as_of(kw):
     person = ppo(kw)
     contacts(person, kw, local(2025, 6, 18, 23, 59), local(2025, 6, 19, 0, 0))

@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "access.middleware.AuditContextMiddleware",
+    "access.middleware.NoStoreMiddleware",
     # Axes last: it reads the outcome of authentication to lock out repeated failures.
     "axes.middleware.AxesMiddleware",
 ]
@@ -73,6 +74,17 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+# The embedded default behaves like the real thing under two people at once: WAL lets
+# readers and a writer work together; IMMEDIATE takes the write lock when a transaction
+# begins, so two writers queue for up to `timeout` seconds instead of one failing with
+# "database is locked" when it tries to turn its read into a write.
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
 # Every page is one transaction: an audit row that cannot be written undoes the
 # read or write it records (ACCESS.md "no audit row, no access").
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
