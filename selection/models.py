@@ -1,1 +1,277 @@
-"""Models arrive with their issue."""
+"""Selection: a versioned matrix, risk assessments, and the runs that score the pool.
+
+DESIGN.md "selection"; 003 §4 (priority areas for review), §6.1 (selection criteria are
+developed and agreed locally), 002 on §6.2(4) (a gravity/frequency threshold below which
+a known offender is not considered).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from ppo_case.fields import BoundedTextField
+
+
+class MatrixStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ADOPTED = "adopted", "Adopted"
+    RETIRED = "retired", "Retired"
+
+
+class MatrixVersion(models.Model):
+    """One version of the scheme's selection matrix: its criteria, weights and threshold.
+
+    A PPO manager edits a draft; adopting it makes it the matrix every run uses until the
+    next is adopted. An adopted version never changes again (a run records the version
+    it used, so its scores can always be explained).
+    """
+
+    number = models.PositiveIntegerField(unique=True)
+    status = models.CharField(
+        max_length=10, choices=MatrixStatus.choices, default=MatrixStatus.DRAFT
+    )
+    description = BoundedTextField(blank=True, max_length=2000)
+    # Offending is counted over this many months before the run's date.
+    window_months = models.PositiveSmallIntegerField(
+        default=12, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    # "Recent" offending: within this many months (the recency criterion).
+    recent_months = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(24)]
+    )
+    # 003 §4.2: people in custody whose release is imminent are in the pool: due out
+    # within this many days.
+    release_window_days = models.PositiveSmallIntegerField(
+        default=90, validators=[MinValueValidator(0), MaxValueValidator(730)]
+    )
+    # 002 on §6.2(4): below this score a known offender is not considered.
+    threshold = models.DecimalField(
+        max_digits=8, decimal_places=2, default=Decimal("10"), validators=[MinValueValidator(0)]
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    adopted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    adopted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            # One adopted version at a time.
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=models.Q(status="adopted"),
+                name="one_adopted_matrix_version",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Selection matrix version {self.number} ({self.get_status_display().lower()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            stored = MatrixVersion.objects.filter(pk=self.pk).values_list("status", flat=True)
+            was = stored.first()
+            # Adopted and retired versions are fixed: the one change left is retiring an
+            # adopted version when the next is adopted.
+            retiring = (
+                was == MatrixStatus.ADOPTED
+                and self.status == MatrixStatus.RETIRED
+                and set(kwargs.get("update_fields") or ()) == {"status"}
+            )
+            if was is not None and was != MatrixStatus.DRAFT and not retiring:
+                raise ValidationError("An adopted matrix version cannot be changed")
+        super().save(*args, **kwargs)
+
+    @property
+    def editable(self) -> bool:
+        return self.status == MatrixStatus.DRAFT
+
+
+class CriterionKind(models.TextChoices):
+    # DESIGN.md "selection": the criteria of a matrix, 000 §1.2, 003 §6.1.
+    EVENTS = "events", "Offending events of a kind in the window (points each)"
+    RECENT = "recent", "Arrested or charged in the recent months (points once)"
+    HARM = "harm", "Harm of the offences in the window (points per harm weight)"
+    PRIORITY_CRIME = "priority_crime", "Local priority crime in the window (points each)"
+    COMMUNITY_IMPACT = "community_impact", "Community impact: subject to a CRASBO (points once)"
+    DRUG_MISUSE = "drug_misuse", "Drug misuse: a DIP client (points once)"
+    POSITIVE_TESTS = "positive_tests", "Positive drug tests in the window (points each)"
+    LIKELIHOOD = "likelihood", "Likelihood of re-offending, latest assessment (points per 10)"
+    SHORT_SENTENCE = (
+        "short_sentence",
+        "Released, or due out, from under 12 months with no supervision (points once)",
+    )
+
+
+class Criterion(models.Model):
+    """One criterion of a matrix version and its weight: points per unit of its measure."""
+
+    version = models.ForeignKey(MatrixVersion, on_delete=models.CASCADE, related_name="criteria")
+    kind = models.CharField(max_length=20, choices=CriterionKind.choices)
+    # For EVENTS: which kind of event.
+    event_kind = models.CharField(max_length=15, blank=True)
+    # For PRIORITY_CRIME: which offence category.
+    category = models.ForeignKey(
+        "offenders.OffenceCategory", null=True, blank=True, on_delete=models.PROTECT
+    )
+    weight = models.DecimalField(
+        max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+
+    class Meta:
+        ordering = ["version", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "kind", "event_kind", "category"], name="one_criterion_each"
+            ),
+            models.CheckConstraint(condition=models.Q(weight__gte=0), name="weight_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.weight}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not MatrixVersion.objects.filter(pk=self.version_id, status=MatrixStatus.DRAFT).exists():
+            raise ValidationError("Only a draft matrix version's criteria can be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if not MatrixVersion.objects.filter(pk=self.version_id, status=MatrixStatus.DRAFT).exists():
+            raise ValidationError("Only a draft matrix version's criteria can be changed")
+        return super().delete(*args, **kwargs)
+
+    def clean(self) -> None:
+        from offenders.models import EventKind
+
+        errors: dict[str, str] = {}
+        if self.kind == CriterionKind.EVENTS and self.event_kind not in EventKind.values:
+            errors["event_kind"] = "Choose the kind of offending event"
+        if self.kind != CriterionKind.EVENTS and self.event_kind:
+            errors["event_kind"] = "Only an offending-events criterion has an event kind"
+        if self.kind == CriterionKind.PRIORITY_CRIME and self.category_id is None:
+            errors["category"] = "Choose the local priority crime's offence category"
+        if self.kind != CriterionKind.PRIORITY_CRIME and self.category_id is not None:
+            errors["category"] = "Only a priority-crime criterion has an offence category"
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def label(self) -> str:
+        from offenders.models import EventKind
+
+        if self.kind == CriterionKind.EVENTS:
+            return f"{EventKind(self.event_kind).label} events in the window"
+        if self.kind == CriterionKind.PRIORITY_CRIME and self.category is not None:
+            return f"Local priority crime: {self.category.name}"
+        return str(CriterionKind(self.kind).label).split(" (")[0]
+
+
+class RiskTool(models.TextChoices):
+    OASYS = "oasys", "OASys"
+    OGRS = "ogrs", "OGRS"
+    ASSET = "asset", "Asset (YOT)"
+    OTHER = "other", "Other"
+
+
+class RoshLevel(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    VERY_HIGH = "very_high", "Very high"
+
+
+class RiskAssessment(models.Model):
+    """A dated risk assessment: likelihood of re-offending and risk of serious harm."""
+
+    offender = models.ForeignKey(
+        "offenders.Offender", on_delete=models.CASCADE, related_name="risk_assessments"
+    )
+    assessed_on = models.DateField()
+    tool = models.CharField(max_length=10, choices=RiskTool.choices)
+    # Likelihood of re-offending as a percentage (OGRS/OASys give 0-100).
+    likelihood_score = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
+    rosh_level = models.CharField("risk of serious harm", max_length=10, choices=RoshLevel.choices)
+    agency = models.ForeignKey("access.Agency", on_delete=models.PROTECT, related_name="+")
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-assessed_on", "-pk"]
+        indexes = [models.Index(fields=["offender", "assessed_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_tool_display()} on {self.assessed_on}: {self.likelihood_score}%"
+
+    def clean(self) -> None:
+        from offenders.dates import life_date_problem
+
+        if self.assessed_on and self.offender_id:
+            problem = life_date_problem(
+                self.assessed_on,
+                what="the assessment date",
+                date_of_birth=self.offender.date_of_birth,
+            )
+            if problem:
+                raise ValidationError({"assessed_on": problem})
+
+
+class SelectionRun(models.Model):
+    """A saved ranking: the pool scored with one matrix version on one day."""
+
+    version = models.ForeignKey(MatrixVersion, on_delete=models.PROTECT, related_name="runs")
+    as_of = models.DateField()
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    run_at = models.DateTimeField(default=timezone.now)
+    pool_size = models.PositiveIntegerField(default=0)
+    # The scheme's capacity and the guidance's minimum when the run was made (003 §4.3).
+    capacity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-run_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Selection run of {self.as_of} with matrix version {self.version.number}"
+
+
+class RunEntry(models.Model):
+    """One person's place in a run, with the score explained criterion by criterion."""
+
+    run = models.ForeignKey(SelectionRun, on_delete=models.CASCADE, related_name="entries")
+    offender = models.ForeignKey(
+        "offenders.Offender", on_delete=models.CASCADE, related_name="run_entries"
+    )
+    rank = models.PositiveIntegerField()
+    score = models.DecimalField(max_digits=10, decimal_places=2)
+    above_threshold = models.BooleanField(default=True)
+    # The tier the person was on when the run was made ("" = known-offender pool).
+    tier = models.CharField(max_length=3, blank=True)
+    in_custody = models.BooleanField(default=False)
+    due_out_on = models.DateField(null=True, blank=True)
+    # [{"criterion": id, "label": ..., "measure": ..., "weight": ..., "points": ...}]:
+    # the parts add up to `score`.
+    explanation = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["run", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "offender"], name="one_entry_per_person"),
+            models.UniqueConstraint(fields=["run", "rank"], name="one_person_per_rank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.offender_id}: {self.score}"
