@@ -288,7 +288,15 @@ def score_pool(
                 score=total,
                 tier=tier,
                 in_custody=person["in_custody"],
-                due_out_on=person["due_out_on"] if person["in_custody"] else None,
+                # "Due out" only within the release window (003 §4.4 counts imminent
+                # releases as community); a long sentence's date is not "due out".
+                due_out_on=(
+                    person["due_out_on"]
+                    if person["in_custody"]
+                    and person["due_out_on"] is not None
+                    and person["due_out_on"] <= window.release_by
+                    else None
+                ),
                 above_threshold=above,
                 parts=parts if keep else [],
             )

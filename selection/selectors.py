@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from access import audit
 from access.errors import OutOfScope, Refused
@@ -39,9 +39,60 @@ def _reader(user: Any) -> Any:
     return actor
 
 
-def run_list(*, user: Any) -> QuerySet[SelectionRun]:
+def _record_id(value: Any) -> int | None:
+    """A record number from a URL or form, or None: never one the database cannot hold."""
+    text = str(value)
+    if not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
+
+
+def matrix_list(*, user: Any) -> QuerySet[MatrixVersion]:
     _reader(user)
-    return SelectionRun.objects.select_related("version", "run_by").order_by("-run_at", "-pk")
+    return (
+        MatrixVersion.objects.select_related("adopted_by", "created_by")
+        .annotate(
+            criteria_count=Count("criteria", distinct=True),
+            run_count=Count("runs", distinct=True),
+        )
+        .order_by("-number")
+    )
+
+
+def matrix_get(*, user: Any, version_id: Any) -> MatrixVersion:
+    """One matrix version with its criteria (no personal data: not audited)."""
+    _reader(user)
+    pk = _record_id(version_id)
+    version = (
+        MatrixVersion.objects.select_related("adopted_by", "created_by")
+        .prefetch_related("criteria__category")
+        .filter(pk=pk)
+        .first()
+        if pk is not None
+        else None
+    )
+    if version is None:
+        raise OutOfScope("selection.matrixversion", version_id)
+    return version
+
+
+def adopted_matrix(*, user: Any) -> MatrixVersion | None:
+    _reader(user)
+    return (
+        MatrixVersion.objects.filter(status=MatrixStatus.ADOPTED)
+        .annotate(criteria_count=Count("criteria"))
+        .first()
+    )
+
+
+def run_list(*, user: Any) -> QuerySet[SelectionRun]:
+    """Past runs, with how many people each listed (a count: names no one)."""
+    _reader(user)
+    return (
+        SelectionRun.objects.select_related("version", "run_by")
+        .annotate(listed=Count("entries"))
+        .order_by("-run_at", "-pk")
+    )
 
 
 @dataclass
@@ -79,12 +130,13 @@ class Ranking:
         )
 
 
-def _balance(entries: list[RunEntry]) -> Balance:
+def _balance(entries: list[tuple[bool, Any]]) -> Balance:
+    """From (in custody, due out on) pairs: counts, naming no one."""
     balance = Balance()
-    for entry in entries:
-        if not entry.in_custody:
+    for in_custody, due_out_on in entries:
+        if not in_custody:
             balance.community += 1
-        elif entry.due_out_on is not None:
+        elif due_out_on is not None:
             balance.due_out += 1
         else:
             balance.custody += 1
@@ -94,7 +146,12 @@ def _balance(entries: list[RunEntry]) -> Balance:
 def run_ranking(*, user: Any, run_id: Any) -> Ranking:
     """A saved run as this reader may see it; the people shown are audited."""
     actor = _reader(user)
-    run = SelectionRun.objects.select_related("version", "run_by").filter(pk=run_id).first()
+    pk = _record_id(run_id)
+    run = (
+        SelectionRun.objects.select_related("version", "run_by").filter(pk=pk).first()
+        if pk is not None
+        else None
+    )
     if run is None:
         audit.denied(actor, RUN, run_id, "no such run")
         raise OutOfScope(RUN, run_id)
@@ -104,15 +161,19 @@ def run_ranking(*, user: Any, run_id: Any) -> Ranking:
         .select_related("offender")
         .order_by("rank")
     )
-    total = every.count()
     capacity = run.capacity or Scheme.current().capacity_max
-    top = [entry for entry in visible if entry.above_threshold][:capacity]
+    # The balance is a count over the whole run (003 §4.4), the same for every reader: it
+    # names no one, and a reader who sees part of the run still sees the scheme's balance.
+    whole = list(
+        every.order_by("rank").values_list("tier", "above_threshold", "in_custody", "due_out_on")
+    )
+    top = [(c, d) for _, above, c, d in whole if above][:capacity]
     ranking = Ranking(
         run=run,
         entries=visible,
         capacity=capacity,
-        not_shown=total - len(visible),
-        balance_now=_balance([entry for entry in visible if entry.tier == "ppo"]),
+        not_shown=len(whole) - len(visible),
+        balance_now=_balance([(c, d) for tier, _, c, d in whole if tier == "ppo"]),
         balance_proposed=_balance(top),
     )
     audit.consulted(
@@ -128,12 +189,13 @@ def run_ranking(*, user: Any, run_id: Any) -> Ranking:
 def run_entry(*, user: Any, run_id: Any, offender_id: Any) -> RunEntry:
     """One person's score in a run, explained criterion by criterion."""
     actor = _reader(user)
+    run_pk, offender_pk = _record_id(run_id), _record_id(offender_id)
     entry = (
-        RunEntry.objects.filter(run_id=run_id, offender_id=offender_id)
+        RunEntry.objects.filter(run_id=run_pk, offender_id=offender_pk)
         .filter(people_q(actor, prefix="offender__"))
         .select_related("run__version", "offender")
         .first()
-        if str(run_id).isdigit() and str(offender_id).isdigit()
+        if run_pk is not None and offender_pk is not None
         else None
     )
     if entry is None:
@@ -146,7 +208,12 @@ def run_entry(*, user: Any, run_id: Any, offender_id: Any) -> RunEntry:
 def run_csv_rows(*, user: Any, run_id: Any) -> tuple[SelectionRun, list[list[str]]]:
     """The ranking as CSV rows (header first), through the same policy; an export."""
     actor = _reader(user)
-    run = SelectionRun.objects.select_related("version").filter(pk=run_id).first()
+    pk = _record_id(run_id)
+    run = (
+        SelectionRun.objects.select_related("version").filter(pk=pk).first()
+        if pk is not None
+        else None
+    )
     if run is None:
         audit.denied(actor, RUN, run_id, "no such run")
         raise OutOfScope(RUN, run_id)
@@ -202,10 +269,14 @@ class WhatIf:
 def what_if(*, user: Any, draft_id: Any, as_of: dt.date | None = None) -> WhatIf:
     """Who would enter and leave the top of the list (the scheme's capacity) if the draft
     were adopted, scored on the same data and day. The people named are audited."""
+    from .services import may_change_selection
+
     actor = _reader(user)
-    if grant(actor, RecordKind.SELECTION).write == 0:
+    if not may_change_selection(actor):
         raise Refused(RUN, "", "role does not change the matrix")
-    draft = MatrixVersion.objects.filter(pk=draft_id, status=MatrixStatus.DRAFT).first()
+    draft = MatrixVersion.objects.filter(
+        pk=_record_id(draft_id) or 0, status=MatrixStatus.DRAFT
+    ).first()
     adopted = MatrixVersion.objects.filter(status=MatrixStatus.ADOPTED).first()
     if draft is None or adopted is None:
         raise OutOfScope("selection.matrixversion", draft_id)

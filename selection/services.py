@@ -44,11 +44,17 @@ UNBOUNDED = frozenset(
 LIKELIHOOD_MAX = Decimal(10)
 
 
-def _manager(user: Any) -> Any:
+def may_change_selection(actor: Any) -> bool:
     """Selection is written by those who write selection records for everyone in the
     scheme: the PPO manager (ACCESS.md)."""
+    return (
+        grant(actor, RecordKind.SELECTION).write is not Write.NONE and actor.scope is Scope.EVERYONE
+    )
+
+
+def _manager(user: Any) -> Any:
     actor = as_actor(user)
-    if grant(actor, RecordKind.SELECTION).write is Write.NONE or actor.scope is not Scope.EVERYONE:
+    if not may_change_selection(actor):
         raise NotPermitted("Only the PPO manager runs selection and changes the matrix")
     return actor
 
@@ -89,6 +95,8 @@ def matrix_draft_create(*, user: Any, from_version_id: int | None = None) -> Mat
             if from_version_id
             else MatrixVersion.objects.filter(status=MatrixStatus.ADOPTED).first()
         )
+        if from_version_id and source is None:
+            raise ApplicationError("There is no such matrix version to copy")
         number = (MatrixVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
         draft = MatrixVersion.objects.create(
             number=number,
@@ -113,17 +121,23 @@ def matrix_draft_create(*, user: Any, from_version_id: int | None = None) -> Mat
     return draft
 
 
-def _decimal(value: Any, what: str) -> Decimal:
+def _decimal(value: Any, what: str, field: str) -> Decimal:
+    """A weight or threshold: a number from 0 to under 10,000, to the penny. Errors name
+    the `field` they belong to (e.g. "weight_12"), for the form to show them there."""
+
+    def problem(text: str) -> ApplicationError:
+        return ApplicationError(text, field_errors={field: [text]})
+
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise ApplicationError(f"Enter {what} as a number, like 2 or 1.5") from None
+        raise problem(f"Enter {what} as a number, like 2 or 1.5") from None
     if not number.is_finite():
-        raise ApplicationError(f"Enter {what} as a number, like 2 or 1.5")
+        raise problem(f"Enter {what} as a number, like 2 or 1.5")
     if number < 0:
-        raise ApplicationError(f"{what[0].upper()}{what[1:]} cannot be negative")
+        raise problem(f"{what[0].upper()}{what[1:]} cannot be negative")
     if number >= Decimal("10000"):
-        raise ApplicationError(f"{what[0].upper()}{what[1:]} must be less than 10,000")
+        raise problem(f"{what[0].upper()}{what[1:]} must be less than 10,000")
     return number.quantize(Decimal("0.01"))
 
 
@@ -155,14 +169,16 @@ def matrix_draft_update(
             criterion = criteria.get(int(pk))
             if criterion is None:
                 raise ApplicationError("A weight was given for a criterion not in this draft")
-            criterion.weight = _decimal(value, f"the weight of “{criterion.label}”")
+            criterion.weight = _decimal(
+                value, f"the weight of “{criterion.label}”", f"weight_{criterion.pk}"
+            )
         for spec in add or []:
             criterion = Criterion(
                 version=version,
                 kind=spec.get("kind", ""),
                 event_kind=spec.get("event_kind", "") or "",
                 category_id=spec.get("category_id"),
-                weight=_decimal(spec.get("weight", ""), "the new criterion's weight"),
+                weight=_decimal(spec.get("weight", ""), "the new criterion's weight", "add_weight"),
             )
             criterion.full_clean(exclude=["version"], validate_unique=False)
             if any(
@@ -174,7 +190,7 @@ def matrix_draft_update(
             criteria[id(criterion)] = criterion
         for name, value in (settings or {}).items():
             if name == "threshold":
-                version.threshold = _decimal(value, "the threshold")
+                version.threshold = _decimal(value, "the threshold", "threshold")
             elif name in ("window_months", "recent_months", "release_window_days"):
                 setattr(version, name, value)
             elif name == "description":
@@ -190,7 +206,12 @@ def matrix_draft_update(
             actor,
             AuditAction.UPDATE,
             version,
-            changed=[*(settings or {}).keys(), *(f"weight:{pk}" for pk in weights)],
+            changed=[
+                *(settings or {}).keys(),
+                *(f"weight:{pk}" for pk in weights),
+                *(f"removed:{pk}" for pk in remove or []),
+                *(f"added:{spec.get('kind', '')}" for spec in add or []),
+            ],
         )
     return version
 

@@ -38,6 +38,8 @@ from tests.factories import (
     ProgrammeEpisodeFactory,
 )
 
+pytestmark = pytest.mark.django_db
+
 AS_OF = dt.date(2026, 6, 15)
 WINDOW_FIRST_DAY = dt.date(2025, 6, 16)
 WINDOW_DAY_BEFORE = dt.date(2025, 6, 15)
@@ -239,9 +241,10 @@ def test_the_pool_and_the_threshold(manager):
     event(active)
     quiet = OffenderFactory(first_name="Qxquiet")
     event(quiet)
-    ppo_quiet = OffenderFactory(first_name="Qxppoquiet")
+    # Both PPOs score 0: the tie is broken by last name (written out, not made up).
+    ppo_quiet = OffenderFactory(first_name="Qxppoquiet", last_name="Bqx")
     ProgrammeEpisodeFactory(offender=ppo_quiet, kind=ProgrammeKind.PPO)
-    inside_ppo = OffenderFactory(first_name="Qxinsideppo")
+    inside_ppo = OffenderFactory(first_name="Qxinsideppo", last_name="Aqx")
     ProgrammeEpisodeFactory(offender=inside_ppo, kind=ProgrammeKind.PPO)
     CustodyEpisodeFactory(offender=inside_ppo, started_on=dt.date(2026, 1, 1))
     scores = score_pool(people=people(manager), version=version, as_of=AS_OF)
@@ -300,4 +303,15 @@ def test_the_default_matrix_ships_adopted():
     assert kinds == set(CriterionKind.values)
 
 
-pytestmark = pytest.mark.django_db
+def test_a_ppo_serving_a_long_sentence_is_not_due_out(manager):
+    """003 §4.4 counts imminent releases as community: only within the release window."""
+    version = version_with(("events", "arrest", "", "1"))
+    for name, expected in (("Qxsoon", dt.date(2026, 9, 13)), ("Qxyears", dt.date(2029, 1, 1))):
+        person = OffenderFactory(first_name=name)
+        ProgrammeEpisodeFactory(offender=person, kind=ProgrammeKind.PPO)
+        CustodyEpisodeFactory(
+            offender=person, started_on=dt.date(2025, 1, 1), expected_release_on=expected
+        )
+    scores = scores_by_name(manager, version)
+    assert scores["Qxsoon"].due_out_on == dt.date(2026, 9, 13)
+    assert scores["Qxyears"].in_custody and scores["Qxyears"].due_out_on is None
