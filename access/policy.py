@@ -356,8 +356,17 @@ def people_q(actor: Actor, *, write: bool = False, prefix: str = "") -> Q:
     if scope is Scope.EVERYONE:
         return Q()
     if scope is Scope.SCHEME:
-        # Current and former PPOs and DYOs of the scheme.
-        rule = Q(Exists(ProgrammeEpisode.objects.filter(offender=ref, selected_on__lte=as_of)))
+        # Current and former PPOs and DYOs of the scheme (a stepped-down PPO on the IOM
+        # tier is a former PPO; someone only ever on IOM is not in this scope).
+        rule = Q(
+            Exists(
+                ProgrammeEpisode.objects.filter(
+                    offender=ref,
+                    kind__in=[ProgrammeKind.PPO, ProgrammeKind.DYO],
+                    selected_on__lte=as_of,
+                )
+            )
+        )
     elif scope is Scope.PRISON:
         # PPOs and former PPOs with an open custody episode in this establishment,
         # or released from it in the last 3 months.

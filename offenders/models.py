@@ -251,8 +251,12 @@ def _check_life_date(
 
 
 class ProgrammeKind(models.TextChoices):
+    """The tiers a person moves between; at most one at a time (DESIGN.md rule 7)."""
+
     PPO = "ppo", "PPO"
     DYO = "dyo", "Deter Young Offender"
+    # 003 §4.6: the local step-down / step-up cohort, a less intensive regime.
+    IOM = "iom", "IOM"
 
 
 class DeselectionReason(models.TextChoices):
@@ -266,6 +270,10 @@ class DeselectionReason(models.TextChoices):
     LIST_REVIEW = "list_review", "Replaced at the regular review of the list"
     TWO_YEAR_REVIEW = "two_year_review", "Reviewed after two years on the scheme"
     HIGH_RISK_OF_HARM = "high_risk_of_harm", "High risk of harm (MAPPA)"
+    # 003 §1.4, §4.5, Annex A Q2: responding positively, stepped down to make way for
+    # more actively prolific offenders.
+    STEPPED_DOWN = "stepped_down", "Responding positively – stepped down"
+    OTHER = "other", "Other (for example, died)"
 
 
 class ExitRoute(models.TextChoices):
@@ -325,9 +333,10 @@ class ProgrammeEpisode(models.Model):
         elif self.deselection_reason or self.exit_route:
             errors["deselected_on"] = "Enter the de-selection date"
         if self.offender_id and self.selected_on and not errors:
-            others = ProgrammeEpisode.objects.filter(
-                offender_id=self.offender_id, kind=self.kind
-            ).exclude(pk=self.pk)
+            # At most one tier at a time, whatever the kind (PPO, IOM, DYO).
+            others = ProgrammeEpisode.objects.filter(offender_id=self.offender_id).exclude(
+                pk=self.pk
+            )
             others = others.filter(
                 Q(deselected_on__isnull=True) | Q(deselected_on__gt=self.selected_on)
             )
@@ -335,7 +344,7 @@ class ProgrammeEpisode(models.Model):
                 others = others.filter(selected_on__lt=self.deselected_on)
             if others.exists():
                 errors["selected_on"] = (
-                    "This person is already on the scheme for part of this period"
+                    "This person is already on a tier (PPO, IOM or DYO) for part of this period"
                 )
         if errors:
             raise ValidationError(errors)

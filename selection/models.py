@@ -275,3 +275,88 @@ class RunEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rank}. {self.offender_id}: {self.score}"
+
+
+class SelectionPanel(models.Model):
+    """A multi-agency panel meeting that decides who is on which tier (DESIGN.md)."""
+
+    held_on = models.DateField()
+    chair = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="panels_chaired"
+    )
+    agencies = models.ManyToManyField("access.Agency", blank=True, related_name="+")
+    notes = BoundedTextField(blank=True, max_length=4000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-held_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Selection panel of {self.held_on}"
+
+
+class DecisionKind(models.TextChoices):
+    SELECT = "select", "Select as a PPO"
+    STEP_DOWN = "step_down", "Step down to IOM"
+    STEP_UP = "step_up", "Step up from IOM to PPO"
+    DESELECT = "deselect", "De-select"
+    DEFER = "defer", "Defer"
+    # 001 §4.4: a managed exit into the Drug Interventions Programme / CJIT.
+    EXIT_DIP = "exit_dip", "Managed exit to DIP/CJIT"
+
+
+class ExitOutcome(models.TextChoices):
+    EMPLOYMENT = "employment", "In employment"
+    TREATMENT = "treatment", "In treatment"
+    MOVED_AWAY = "moved_away", "Moved away"
+    CUSTODY = "custody", "Long custodial sentence"
+    OTHER = "other", "Other"
+
+
+class PanelDecision(models.Model):
+    """One decision about one person at a panel. Only a decision changes a tier: it opens
+    or closes the person's `ProgrammeEpisode` on the panel's date (selection.panel)."""
+
+    panel = models.ForeignKey(SelectionPanel, on_delete=models.PROTECT, related_name="decisions")
+    offender = models.ForeignKey(
+        "offenders.Offender", on_delete=models.PROTECT, related_name="panel_decisions"
+    )
+    kind = models.CharField(max_length=10, choices=DecisionKind.choices)
+    # The tier before and after ("" = not on a tier).
+    from_tier = models.CharField(max_length=3, blank=True)
+    to_tier = models.CharField(max_length=3, blank=True)
+    deselection_reason = models.CharField(max_length=20, blank=True)
+    exit_outcome = models.CharField(max_length=12, choices=ExitOutcome.choices, blank=True)
+    # Required when the decision departs from the ranking, or de-selects for "other".
+    reason = BoundedTextField(blank=True, max_length=2000)
+    departs_from_ranking = models.BooleanField(default=False)
+    run_entry = models.ForeignKey(
+        RunEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened_episode = models.OneToOneField(
+        "offenders.ProgrammeEpisode",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="opened_by_decision",
+    )
+    closed_episode = models.OneToOneField(
+        "offenders.ProgrammeEpisode",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="closed_by_decision",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["panel", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.offender_id} at {self.panel}"

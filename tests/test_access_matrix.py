@@ -473,3 +473,26 @@ def test_partner_writes_needs_only_on_pathways_their_agency_serves(world: dict) 
     assert not can_write(
         partner, K.PATHWAYS, referred.pk, record_agency_id=agency, pathway_id=housing_pathway.pk
     )
+
+
+def test_someone_only_ever_on_the_iom_tier_is_not_a_key_workers(db) -> None:
+    """ACCESS.md: key workers see current and former PPOs and DYOs. The IOM tier (003 §4.6)
+    is neither, unless the person was a PPO before (a step-down)."""
+    iom_only = OffenderFactory(first_name="iom_only")
+    ProgrammeEpisodeFactory(
+        offender=iom_only, kind=ProgrammeKind.IOM, selected_on=dt.date(2026, 1, 1)
+    )
+    stepped_down = OffenderFactory(first_name="stepped_down")
+    ProgrammeEpisodeFactory(
+        offender=stepped_down,
+        kind=ProgrammeKind.PPO,
+        selected_on=dt.date(2025, 1, 1),
+        deselected_on=dt.date(2026, 1, 1),
+        deselection_reason="stepped_down",
+        exit_route="iom",
+    )
+    ProgrammeEpisodeFactory(
+        offender=stepped_down, kind=ProgrammeKind.IOM, selected_on=dt.date(2026, 1, 1)
+    )
+    key_worker = actor_for(MembershipFactory(role=KW).user, AS_OF)
+    assert _names(people(key_worker)) == {"stepped_down"}
