@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ppo_case.fields import BoundedTextField
@@ -93,6 +95,14 @@ class MatrixVersion(models.Model):
                 raise ValidationError("An adopted matrix version cannot be changed")
         super().save(*args, **kwargs)
 
+    def clean(self) -> None:
+        # "Recent" offending is a part of the window's (selection.scoring counts it from
+        # the window's events): a recent period longer than the window means nothing.
+        if self.recent_months and self.window_months and self.recent_months > self.window_months:
+            raise ValidationError(
+                {"recent_months": "The recent months cannot be more than the window's months"}
+            )
+
     @property
     def editable(self) -> bool:
         return self.status == MatrixStatus.DRAFT
@@ -132,8 +142,16 @@ class Criterion(models.Model):
     class Meta:
         ordering = ["version", "pk"]
         constraints = [
+            # A criterion once per version: the empty category counts as one value (a
+            # plain unique constraint treats every NULL as different, letting "harm"
+            # in twice and scoring it twice).
             models.UniqueConstraint(
-                fields=["version", "kind", "event_kind", "category"], name="one_criterion_each"
+                F("version"),
+                F("kind"),
+                F("event_kind"),
+                Coalesce(F("category"), Value(0)),
+                name="one_criterion_each",
+                violation_error_message="This version already has that criterion",
             ),
             models.CheckConstraint(condition=models.Q(weight__gte=0), name="weight_not_negative"),
         ]

@@ -216,3 +216,30 @@ def test_criteria_of_an_adopted_version_cannot_be_deleted():
     criterion = Criterion.objects.filter(version__number=1).first()
     with pytest.raises(ValidationError):
         criterion.delete()
+
+
+def test_recent_months_longer_than_the_window_are_refused(manager):
+    draft = services.matrix_draft_create(user=manager)
+    with pytest.raises(ValidationError) as error:
+        services.matrix_draft_update(
+            user=manager,
+            version_id=draft.pk,
+            weights={},
+            settings={"window_months": 12, "recent_months": 13},
+        )
+    assert "recent_months" in error.value.message_dict
+    draft.refresh_from_db()
+    assert (draft.window_months, draft.recent_months) == (12, 3)
+
+
+def test_the_same_criterion_cannot_be_in_a_version_twice(manager):
+    """The benchmark found a second "harm" criterion passing the old constraint (an empty
+    category is NULL, and NULLs never clash) and being scored twice."""
+    from django.db import IntegrityError, transaction
+
+    draft = services.matrix_draft_create(user=manager)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Criterion.objects.create(version=draft, kind="harm", weight=Decimal("1"))
+    duplicate = Criterion(version=draft, kind="harm", weight=Decimal("1"))
+    with pytest.raises(ValidationError, match="already has that criterion"):
+        duplicate.full_clean()
