@@ -165,6 +165,8 @@ def pool(people: QuerySet[Offender], version: MatrixVersion, as_of: dt.date) -> 
             "pk", "last_name", "first_name", "dip_client", "crasbo", "in_custody", "due_out_on",
             "tier",
         )
+        # Ranked in Python by score: the database's name order would only cost a sort.
+        .order_by()
     )  # fmt: skip
 
 
@@ -243,6 +245,15 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(PENNY, rounding=ROUND_HALF_UP)
 
 
+def _cents(value: Decimal) -> int:
+    return int((value * 100).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def _points_cents(weight_cents: int, measure: Decimal) -> int:
+    """weight × measure in pence, rounded half up (as Decimal.quantize would)."""
+    return _cents(Decimal(weight_cents) * measure / 100)
+
+
 def score_pool(
     *,
     people: QuerySet[Offender],
@@ -253,7 +264,12 @@ def score_pool(
 ) -> list[PersonScore]:
     """Scores for the pool, ranked. `people` is the policy's queryset of whom the runner
     may see. `explain`: "all" keeps every person's parts, "considered" only those listed
-    (above the threshold or on a tier), "none" keeps no parts (the fastest)."""
+    (above the threshold or on a tier), "none" keeps no parts (the fastest).
+
+    Scores are added up sparsely in whole pence: each source of measures adds the points
+    of the people it has, so the work grows with what people did, not with the pool times
+    the criteria; parts are built only for the people whose explanation is kept.
+    """
     ids = None if offender_ids is None else sorted(set(offender_ids))
     criteria = list(version.criteria.select_related("category"))
     window = Window.of(version, as_of)
@@ -264,45 +280,103 @@ def score_pool(
     likelihood = _likelihood(window, ids) if CriterionKind.LIKELIHOOD in kinds else {}
     short = _short_sentence(window, ids) if CriterionKind.SHORT_SENTENCE in kinds else set()
 
+    cents: dict[int, int] = {}
+    weight = {c.pk: _cents(c.weight) for c in criteria if c.weight}
+
+    def add(pk: int, amount: int) -> None:
+        if amount:
+            cents[pk] = cents.get(pk, 0) + amount
+
+    for c in criteria:
+        w = weight.get(c.pk)
+        if not w:
+            continue
+        column = f"c{c.pk}"
+        if c.kind in (CriterionKind.EVENTS, CriterionKind.PRIORITY_CRIME):
+            for pk, row in events.items():
+                add(pk, w * (row.get(column) or 0))
+        elif c.kind == CriterionKind.HARM:
+            for pk, row in events.items():
+                if row.get(column):
+                    add(pk, _points_cents(w, Decimal(row[column])))
+        elif c.kind == CriterionKind.RECENT:
+            for pk, row in events.items():
+                add(pk, w if row.get(column) else 0)
+        elif c.kind == CriterionKind.POSITIVE_TESTS:
+            for pk, n in tests.items():
+                add(pk, w * n)
+        elif c.kind == CriterionKind.LIKELIHOOD:
+            for pk, score in likelihood.items():
+                add(pk, _points_cents(w, Decimal(score) / 10))
+        elif c.kind == CriterionKind.SHORT_SENTENCE:
+            for pk in short:
+                add(pk, w)
+    flag_weights = [
+        (flag, weight[c.pk])
+        for c in criteria
+        if c.pk in weight
+        for kind, flag in (
+            (CriterionKind.COMMUNITY_IMPACT, "crasbo"),
+            (CriterionKind.DRUG_MISUSE, "dip_client"),
+        )
+        if c.kind == kind
+    ]
+    threshold_cents = _cents(version.threshold)
     labels = {c.pk: c.label for c in criteria}
-    zero = Decimal(0)
     scores: list[PersonScore] = []
     for person in people_rows:
         pk = person["pk"]
-        measured = events.get(pk, {})
-        parts: list[Part] = []
-        total = zero
-        for c in criteria:
-            measure = _measure(c, person, measured, tests, likelihood, short, pk)
-            points = _money(c.weight * measure)
-            total += points
-            parts.append(Part(c.pk, labels[c.pk], measure, c.weight, points))
+        total = cents.get(pk, 0)
+        for flag, w in flag_weights:
+            if person[flag]:
+                total += w
         tier = person["tier"] or ""
-        above = total >= version.threshold
+        above = total >= threshold_cents
         keep = explain == "all" or (explain == "considered" and (above or tier))
+        parts = (
+            _parts(criteria, labels, person, events.get(pk, {}), tests, likelihood, short)
+            if keep
+            else []
+        )
+        due = person["due_out_on"]
         scores.append(
             PersonScore(
                 offender_id=pk,
                 last_name=person["last_name"],
                 first_name=person["first_name"],
-                score=total,
+                score=Decimal(total) / 100,
                 tier=tier,
                 in_custody=person["in_custody"],
                 # "Due out" only within the release window (003 §4.4 counts imminent
                 # releases as community); a long sentence's date is not "due out".
                 due_out_on=(
-                    person["due_out_on"]
-                    if person["in_custody"]
-                    and person["due_out_on"] is not None
-                    and person["due_out_on"] <= window.release_by
+                    due
+                    if person["in_custody"] and due is not None and due <= window.release_by
                     else None
                 ),
                 above_threshold=above,
-                parts=parts if keep else [],
+                parts=parts,
             )
         )
     scores.sort(key=lambda s: (-s.score, s.last_name.lower(), s.first_name.lower(), s.offender_id))
     return scores
+
+
+def _parts(
+    criteria: list[Criterion],
+    labels: dict[int, str],
+    person: dict[str, Any],
+    measured: dict[str, Any],
+    tests: dict[int, int],
+    likelihood: dict[int, int],
+    short: set[int],
+) -> list[Part]:
+    """One person's explanation: every criterion, its measure, weight and points."""
+    parts = []
+    for c in criteria:
+        measure = _measure(c, person, measured, tests, likelihood, short, person["pk"])
+        parts.append(Part(c.pk, labels[c.pk], measure, c.weight, _money(c.weight * measure)))
+    return parts
 
 
 def _measure(
