@@ -161,24 +161,6 @@ class MatrixDraftForm(OnceOnlyForm):
             )
         return {"weights": weights, "settings": settings, "add": add, "remove": remove}
 
-    def field_for_message(self, message: str) -> str | None:
-        """Which field a service message is about, so the error summary can link to it
-        and the message can be repeated beside it (shared/UI.md "Accessibility")."""
-        for c in self.criteria:
-            if f"“{c.label}”" in message:
-                return weight_field_name(c)
-        lowered = message.lower()
-        if "new criterion" in lowered or "already has that criterion" in lowered:
-            return "add_weight" if "weight" in lowered else "add_kind"
-        if "threshold" in lowered:
-            return "threshold"
-        if "at least one criterion" in lowered and self.criteria:
-            first = self.criteria[0]
-            if "weight" in lowered:
-                return weight_field_name(first)
-            return remove_field_name(first)
-        return None
-
 
 def plain_number(value: Any) -> str:
     """2.00 -> "2", 1.50 -> "1.5": a figure as a person writes it."""

@@ -186,7 +186,8 @@ def matrix_draft_update(
                 == (criterion.kind, criterion.event_kind, criterion.category_id)
                 for c in criteria.values()
             ):
-                raise ApplicationError("This draft already has that criterion")
+                message = "This draft already has that criterion"
+                raise ApplicationError(message, field_errors={"add_kind": [message]})
             criteria[id(criterion)] = criterion
         for name, value in (settings or {}).items():
             if name == "threshold":

@@ -78,11 +78,10 @@ def _place_error(form: Any, error: Exception) -> None:
             form.add_error(name if name in form.fields else None, errors)
         return
     if isinstance(error, ApplicationError):
+        # The service names the field a message is about (weight_12, threshold, add_kind);
+        # a message about the whole matrix goes to the error summary only.
         named = [name for name in error.field_errors if name in form.fields]
-        finder = getattr(form, "field_for_message", None)
-        guessed = finder(error.message) if finder else None
-        field = named[0] if named else guessed
-        form.add_error(field if field in form.fields else None, error.message)
+        form.add_error(named[0] if named else None, error.message)
         return
     form.add_error(None, getattr(error, "messages", [str(error)]))
 
