@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from access.admin_audit import AdminWithoutHistory
 from access.models import Agency, AgencyKind, AuditAction, AuditEvent, Membership, Role, Scheme
-from offenders.demo.specs import ADMINISTRATOR_MODELS
+from demo.scheme.specs import ADMINISTRATOR_MODELS
 from tests.factories import (
     AgencyFactory,
     OffenceCategoryFactory,

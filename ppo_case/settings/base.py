@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "conferences",
     "pathways",
     "reporting",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from faker import Faker
 
-from ..models import (
+from offenders.models import (
     ContactKind,
     ContactOutcome,
     CustodyKind,
@@ -25,6 +25,7 @@ from ..models import (
     Strand,
     Supervision,
 )
+
 from .specs import (
     AGE_OF_CRIMINAL_RESPONSIBILITY,
     CATEGORY_WEIGHTS,

@@ -13,10 +13,8 @@ from django.db.models import Count
 from django.utils import timezone
 
 from access.models import Agency, AgencyKind, Membership, Role, Scheme
-from pathways.models import Pathway, Referral
-
-from .. import identifiers
-from ..models import (
+from offenders import identifiers
+from offenders.models import (
     Contact,
     ContactKind,
     CustodyEpisode,
@@ -30,6 +28,8 @@ from ..models import (
     Supervision,
     years_before,
 )
+from pathways.models import Pathway, Referral
+
 from .plan import (
     DemoPlan,
     build_plan,

@@ -1,4 +1,4 @@
-"""`manage.py seed_demo [--seed N] [--force]`: the synthetic demo scheme (offenders/demo/)."""
+"""`manage.py seed_demo [--seed N] [--force]`: the synthetic demo scheme (demo/scheme/)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from offenders import demo
+from demo import scheme as demo
 
 
 def database_vendor() -> str:

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from access.models import AgencyKind, Role
-
-from ..models import (
+from offenders.models import (
     ContactKind,
     ContactOutcome,
     Ethnicity,

@@ -24,8 +24,8 @@ from access.models import (
     Scheme,
 )
 from access.policy import actor_for, people
-from offenders import demo
-from offenders.management.commands import seed_demo as seed_demo_command
+from demo import scheme as demo
+from demo.management.commands import seed_demo as seed_demo_command
 from offenders.models import (
     Contact,
     ContactOutcome,
