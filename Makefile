@@ -100,9 +100,13 @@ $(CSS): $(SCSS) $(NODE_STAMP)
 
 css: $(CSS)
 
+# Debian's chromium for the browser journeys, and poppler-utils (pdftotext) for the tests
+# that read the text of the PDFs the app makes.
+PDFTOTEXT := /usr/bin/pdftotext
 chromium:
-	@[ -x $(CHROMIUM) ] || { $(call apt_install,chromium); }
+	@[ -x $(CHROMIUM) ] && [ -x $(PDFTOTEXT) ] || { $(call apt_install,chromium poppler-utils); }
 	@[ -x $(CHROMIUM) ] || { echo "$(CHROMIUM) is still missing after installing chromium." >&2; exit 1; }
+	@[ -x $(PDFTOTEXT) ] || { echo "$(PDFTOTEXT) is still missing after installing poppler-utils." >&2; exit 1; }
 
 ## Checks (each also works on its own after `make setup`)
 

@@ -83,10 +83,44 @@ class Scheme(models.Model):
     list_review_interval_months = models.PositiveSmallIntegerField(
         default=3, validators=[MinValueValidator(1), MaxValueValidator(3)]
     )
-    # 001 §3.2b: four contacts a week.
-    contact_target_per_week = models.PositiveSmallIntegerField(default=4)
-    # 001 §3.2f: twice-weekly drug testing of licensees.
-    drug_test_target_per_week = models.PositiveSmallIntegerField(default=2)
+    # Contact levels per tier (offenders.compliance.tier_targets): attended contacts a week,
+    # and drug tests a week for people on licence. 0 sets no target for that tier.
+    # PPO — 001 §3.2b: four contacts a week; §3.2f: twice-weekly drug testing of licensees.
+    contact_target_per_week = models.PositiveSmallIntegerField(
+        "PPO contacts a week", default=4, validators=[MaxValueValidator(21)]
+    )
+    drug_test_target_per_week = models.PositiveSmallIntegerField(
+        "PPO drug tests a week (licensees)", default=2, validators=[MaxValueValidator(14)]
+    )
+    # IOM — 003 §4.6: "a less intensive management regime than the local PPO scheme", with
+    # no number given. The default is half the PPO level (2 and 1): less intensive, still
+    # weekly supervision; the scheme sets its own.
+    iom_contact_target_per_week = models.PositiveSmallIntegerField(
+        "IOM contacts a week", default=2, validators=[MaxValueValidator(21)]
+    )
+    iom_drug_test_target_per_week = models.PositiveSmallIntegerField(
+        "IOM drug tests a week (licensees)", default=1, validators=[MaxValueValidator(14)]
+    )
+    # DYO — 003 §7.4 and §7.7: DYOs are on the intensive level of the YJB Scaled Approach,
+    # "a more stringent management/supervision regime"; no number given. The default
+    # contact level is the PPO's four (no less intensive than the PPO's). Drug testing:
+    # 001 §3.2f's twice-weekly testing is a condition of adult licences (PC 34/2005) and the
+    # guidance sets none for young people, so no DYO test target by default.
+    dyo_contact_target_per_week = models.PositiveSmallIntegerField(
+        "DYO contacts a week", default=4, validators=[MaxValueValidator(21)]
+    )
+    dyo_drug_test_target_per_week = models.PositiveSmallIntegerField(
+        "DYO drug tests a week (licensees)", default=0, validators=[MaxValueValidator(14)]
+    )
+    # 003 §7.6-7.8: whether juveniles may be PPOs is "very much a local decision"; the
+    # guidance leans to managing all juveniles as DYOs through Prevent and Deter under the
+    # intensive Scaled Approach (§7.8), so by default an under-18 is not selected as a PPO.
+    under_18s_may_be_ppos = models.BooleanField(
+        "Under-18s may be selected as PPOs",
+        default=False,
+        help_text="003 §7.6–7.8: otherwise young people who meet the threshold are managed "
+        "as Deter Young Offenders until they turn 18",
+    )
     # How far ahead an expected date (a release) may be before it is taken for a typing
     # mistake (offenders.dates): long enough for the longest sentences a PPO serves.
     date_horizon_years = models.PositiveSmallIntegerField(

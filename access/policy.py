@@ -127,7 +127,10 @@ IDENTITY_FIELDS = frozenset(
         "crasbo",
         "mappa_level",
         "iom_grade",
-        "strand",
+        # "strands": the set of strands a person is on (000 §2.2: not mutually exclusive).
+        "strands",
+        # "tier": PPO, IOM or DYO today (the open programme episode), former, or none.
+        "tier",
         "asset_score",
         "scaled_approach",
         "key_worker",

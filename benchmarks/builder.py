@@ -101,6 +101,7 @@ AGENCIES = [
 # The tables the builder fills, in the order it fills them.
 TABLES = [
     "offenders_offender",
+    "offenders_offenderstrand",
     "offenders_offendingevent",
     "offenders_programmeepisode",
     "offenders_custodyepisode",
@@ -346,7 +347,6 @@ def _offender_rows(plan: _Plan) -> Iterator[tuple[Any, ...]]:
             plan.dip[index],
             plan.crasbo[index],
             "red" if is_ppo else "",
-            "catch_convict" if is_ppo else "",
             "",
             created,
             updated,
@@ -372,11 +372,19 @@ OFFENDER_COLUMNS = [
     ("dip_client", "bool"),
     ("crasbo", "bool"),
     ("iom_grade", "varchar"),
-    ("strand", "varchar"),
     ("scaled_approach", "varchar"),
     ("created_at", "timestamptz"),
     ("updated_at", "timestamptz"),
 ]
+
+
+def _strand_rows(plan: _Plan) -> Iterator[tuple[Any, ...]]:
+    """Every PPO on Catch and Convict (a person's strands are a set, OffenderStrand)."""
+    for index in plan.ppos:
+        yield (plan.ids[index], "catch_convict")
+
+
+STRAND_COLUMNS = [("offender_id", "bigint"), ("strand", "varchar")]
 
 
 # ---------------------------------------------------------------------------- events
@@ -650,6 +658,7 @@ def build(
         police, probation = built.agencies["police"], built.agencies["probation"]
         steps: list[tuple[str, list[tuple[str, str]], Iterable[Sequence[Any]]]] = [
             ("offenders_offender", OFFENDER_COLUMNS, _offender_rows(plan)),
+            ("offenders_offenderstrand", STRAND_COLUMNS, _strand_rows(plan)),
             ("offenders_offendingevent", EVENT_COLUMNS, _event_rows(plan, police, counts)),
             ("offenders_programmeepisode", PROGRAMME_COLUMNS, _programme_rows(plan)),
             ("offenders_custodyepisode", CUSTODY_COLUMNS, _custody_rows(plan, prisons)),

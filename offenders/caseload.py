@@ -1,10 +1,18 @@
 """The caseload: the people a user starts the day with, with this week's compliance.
 
-A key worker: the PPOs and DYOs allocated to them (as key worker or offender manager)
-that are on the scheme today. A PPO manager or police officer: everyone on the scheme
-today. Other roles: everyone in their scope (their establishment, their young people,
-their referrals). Compliance columns (last contact, contacts and drug tests this week)
-only for the roles that may read every contact and test (`compliance.can_see_compliance`).
+A key worker: the people allocated to them (as key worker or offender manager) that are
+on a tier today — PPOs, DYOs, and PPOs stepped down to IOM (their scope holds no one who
+was only ever on IOM). A PPO manager or police officer: everyone on a tier today. Other
+roles: everyone in their scope (their establishment, their young people, their
+referrals). Compliance columns (last contact, contacts and drug tests this week, each
+against the person's own tier's level) only for the roles that may read every contact
+and test (`compliance.can_see_compliance`).
+
+Filters: strand (people holding that strand, whatever others they hold), status, IOM
+grade, tier (offenders.tiers: only the tiers the reader's scope can hold people on, each
+with the number of people it would list given the other filters) and, for a manager,
+the worker. Sorting by strands sorts by the strands as the column lists them
+(alphabetically by that text; people on no strand last).
 
 Filtering happens in the database; sorting by the computed columns happens on the
 server in Python, on a list that is never paginated (a caseload is tens of people, a
@@ -16,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -42,6 +50,7 @@ from access.policy import (
 from .compliance import (
     ComplianceTable,
     PersonWeek,
+    TierTargets,
     Week,
     allocated_q,
     can_see_compliance,
@@ -56,6 +65,16 @@ from .models import (
     ProgrammeEpisode,
     Status,
     Strand,
+)
+from .tiers import (
+    ON_A_TIER,
+    TIER_FIELD,
+    Tier,
+    tier_choices,
+    tier_counts,
+    tier_options,
+    tier_q,
+    with_tier,
 )
 
 OFFENDER = "offenders.offender"
@@ -91,6 +110,7 @@ class CaseloadQuery:
     strand: str = ""
     status: str = ""
     grade: str = ""
+    tier: str = ""
     worker: int | None = None
     sort: str = "name"
     direction: str = "asc"
@@ -98,10 +118,15 @@ class CaseloadQuery:
 
     @property
     def filtered(self) -> bool:
-        return bool(self.strand or self.status or self.grade or self.worker)
+        return bool(self.strand or self.status or self.grade or self.tier or self.worker)
 
     def filter_params(self) -> dict[str, str]:
-        params = {"strand": self.strand, "status": self.status, "grade": self.grade}
+        params = {
+            "strand": self.strand,
+            "status": self.status,
+            "grade": self.grade,
+            "tier": self.tier,
+        }
         params["worker"] = str(self.worker) if self.worker else ""
         return {k: v for k, v in params.items() if v}
 
@@ -114,11 +139,16 @@ def _choice(params: Mapping[str, Any], name: str, allowed: list[str], what: str)
 
 
 # The policy field each filter and sort key reads: offered only to those who may see it.
-FILTER_FIELDS = {"strand": "strand", "status": "status", "grade": "iom_grade"}
+FILTER_FIELDS = {
+    "strand": "strands",
+    "status": "status",
+    "grade": "iom_grade",
+    "tier": TIER_FIELD,
+}
 SORT_FIELDS = {
     "name": "full_name",
     "status": "status",
-    "strand": "strand",
+    "strand": "strands",
     "grade": "iom_grade",
     "key_worker": "key_worker",
 }
@@ -130,16 +160,19 @@ def read_caseload_query(
     shows_compliance: bool,
     worker_filter: bool,
     fields: frozenset[str],
+    tiers: list[str] | None = None,
 ) -> CaseloadQuery:
     """The caseload options from a query string. Unknown values, and filters or sort keys
     on fields the viewer may not see (`fields`, from the policy), are dropped with a
-    message the person can read; nothing here raises."""
+    message the person can read; nothing here raises. `tiers`: the tier filters this
+    viewer is offered (offenders.tiers.tier_choices)."""
     ignored: list[str] = []
     chosen: dict[str, str] = {}
     for name, allowed, what in (
         ("strand", Strand.values, "a strand"),
         ("status", Status.values, "a status"),
         ("grade", IomGrade.values, "an IOM grade"),
+        ("tier", list(tiers or []), "a tier you can filter this list by"),
     ):
         if FILTER_FIELDS[name] not in fields:
             if str(params.get(name, "") or "").strip():
@@ -148,7 +181,7 @@ def read_caseload_query(
             continue
         chosen[name], problem = _choice(params, name, allowed, what)
         ignored += [problem] if problem else []
-    strand, status, grade = chosen["strand"], chosen["status"], chosen["grade"]
+    strand, status, grade, tier = (chosen[k] for k in ("strand", "status", "grade", "tier"))
 
     worker: int | None = None
     worker_text = str(params.get("worker", "") or "").strip()
@@ -179,6 +212,7 @@ def read_caseload_query(
         strand=strand,
         status=status,
         grade=grade,
+        tier=tier,
         worker=worker,
         sort=sort,
         direction=direction,
@@ -221,9 +255,12 @@ class Caseload:
     rows: list[CaseloadRow]
     shows_compliance: bool
     week: Week
-    contact_target: int | None = None
-    drug_test_target: int | None = None
+    # Each tier's weekly level, for the tiers this list can hold (compliance.tier_targets).
+    targets: list[TierTargets] = field(default_factory=list)
     worker_choices: list[tuple[int, str]] = field(default_factory=list)
+    # The tier filters offered, and how many people each would list (under "": all).
+    tier_choices: list[Tier] = field(default_factory=list)
+    tier_counts: dict[str, int] = field(default_factory=dict)
     columns: list[Column] = field(default_factory=list)
     # The policy's field sets for this viewer: every column, filter and sort key follows them.
     fields: frozenset[str] = frozenset()
@@ -250,9 +287,19 @@ class Caseload:
         return "pnc_id" in self.fields
 
     @property
+    def shows_tier(self) -> bool:
+        return TIER_FIELD in self.fields
+
+    @property
+    def tier_label(self) -> str:
+        return Tier(self.query.tier).label if self.query.tier else ""
+
+    @property
     def filters(self) -> list[tuple[str, str, str, list[tuple[str, str]], str]]:
         """(name, label, "all" option, choices, chosen) of each filter this viewer may use."""
+        (_, all_tiers), *tiers = tier_options(self.tier_choices, self.tier_counts)
         every = [
+            ("tier", "Tier", all_tiers, tiers),
             ("strand", "Strand", "All strands", list(Strand.choices)),
             ("status", "Status", "All statuses", list(Status.choices)),
             (
@@ -265,7 +312,7 @@ class Caseload:
         return [
             (name, label, everything, choices, str(getattr(self.query, name)))
             for name, label, everything, choices in every
-            if FILTER_FIELDS[name] in self.fields
+            if FILTER_FIELDS[name] in self.fields and (name != "tier" or self.tier_choices)
         ]
 
 
@@ -274,12 +321,18 @@ def caseload_people(actor: Actor) -> Any:
     from .selectors import offender_list
 
     qs = offender_list(user=actor)
+    # On a tier today: PPO, IOM or DYO (at most one at a time).
     on_scheme = ProgrammeEpisode.objects.open_on(actor.as_of).values("offender_id")
     if actor.role == Role.KEY_WORKER:
         qs = qs.filter(allocated_q(actor), pk__in=on_scheme)
     elif actor.scope is Scope.EVERYONE:
         qs = qs.filter(pk__in=on_scheme)
     return qs
+
+
+def holds_only_people_on_a_tier(actor: Actor) -> bool:
+    """Whether `caseload_people` keeps only people on a tier today (see its docstring)."""
+    return actor.role == Role.KEY_WORKER or actor.scope is Scope.EVERYONE
 
 
 def _worker_choices(people: Any) -> list[tuple[int, str]]:
@@ -320,7 +373,8 @@ def _last_contact_key(row: CaseloadRow) -> float:
 SORTERS: dict[str, Callable[[CaseloadRow], Any]] = {
     "name": _name_key,
     "status": lambda row: STATUS_ORDER.get(getattr(row.offender, "current_status", ""), 9),
-    "strand": lambda row: row.offender.get_strand_display() or None,
+    # By the strands as the column lists them; nobody on a strand comes last.
+    "strand": lambda row: ", ".join(row.offender.strand_labels) or None,
     "grade": lambda row: GRADE_ORDER.get(row.offender.iom_grade, 9),
     "key_worker": lambda row: _worker_name(row.offender.key_worker) or None,
     "last_contact": _last_contact_key,
@@ -351,8 +405,10 @@ def _columns(caseload: Caseload) -> list[Column]:
         spec.append(("status", "Status", True, False))
     elif "in_custody" in caseload.custody_fields:
         spec.append(("in_custody", "In custody", False, False))
-    if "strand" in fields:
-        spec.append(("strand", "Strand", True, False))
+    if caseload.shows_tier:
+        spec.append(("tier", "Tier", False, False))
+    if "strands" in fields:
+        spec.append(("strand", "Strands", True, False))
     if "iom_grade" in fields:
         spec.append(("grade", "IOM grade", True, False))
     if caseload.shows_key_worker:
@@ -389,21 +445,20 @@ def caseload_page(
     shows_compliance = can_see_compliance(actor)
     worker_filter = actor.role == Role.PPO_MANAGER
     fields = visible_fields(actor, RecordKind.IDENTITY)
+    tiers = tier_choices(actor, on_a_tier_only=holds_only_people_on_a_tier(actor))
     query = read_caseload_query(
         params or {},
         shows_compliance=shows_compliance,
         worker_filter=worker_filter,
         fields=fields,
+        tiers=[t.value for t in tiers],
     )
     people = caseload_people(actor)
     worker_choices = _worker_choices(people) if worker_filter else []
     if query.worker is not None and query.worker not in {pk for pk, _ in worker_choices}:
-        query = CaseloadQuery(
-            strand=query.strand,
-            status=query.status,
-            grade=query.grade,
-            sort=query.sort,
-            direction=query.direction,
+        query = replace(
+            query,
+            worker=None,
             ignored=(
                 *query.ignored,
                 "Nobody on the scheme is allocated to that worker, so that filter was not applied.",
@@ -411,13 +466,22 @@ def caseload_page(
         )
 
     if query.strand:
-        people = people.filter(strand=query.strand)
+        # Holding that strand, whatever others they hold; one row per (person, strand).
+        people = people.filter(strands__strand=query.strand)
     if query.status:
         people = people.filter(current_status=query.status)
     if query.grade:
         people = people.filter(iom_grade=query.grade)
     if query.worker is not None:
         people = people.filter(Q(key_worker_id=query.worker) | Q(offender_manager_id=query.worker))
+    # Each tier's count is of the people the other filters leave, so choosing it lists
+    # exactly that many.
+    counts = tier_counts(people, tiers, actor.as_of) if tiers else {}
+    if query.tier:
+        people = people.filter(tier_q(query.tier, actor.as_of))
+    people = people.prefetch_related("strands")
+    if TIER_FIELD in fields:
+        people = with_tier(people, actor.as_of)
 
     week = week_containing(actor.as_of)
     table: ComplianceTable | None = None
@@ -460,6 +524,8 @@ def caseload_page(
         rows.append(row)
     rows = sort_rows(rows, query.sort, query.direction)
 
+    # The levels the rows are measured against: the chosen tier's, or every tier's.
+    shown_tiers = [query.tier] if query.tier in ON_A_TIER else list(ON_A_TIER)
     audit.consulted(
         actor,
         OFFENDER,
@@ -475,9 +541,10 @@ def caseload_page(
         rows=rows,
         shows_compliance=shows_compliance,
         week=week,
-        contact_target=table.contact_target if table else None,
-        drug_test_target=table.drug_test_target if table else None,
+        targets=[table.targets[t] for t in shown_tiers] if table else [],
         worker_choices=worker_choices,
+        tier_choices=tiers,
+        tier_counts=counts,
         fields=fields,
         custody_fields=visible_fields(actor, RecordKind.CUSTODY),
     )

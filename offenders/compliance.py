@@ -1,9 +1,10 @@
 """Premium-service compliance: contacts and drug tests made each week against the targets.
 
 001 §3.2 (the Stockton "Premium Service Protocol"): each PPO has four contacts a week
-(§3.2b) and, if on licence, twice-weekly drug testing (§3.2f). Both targets are the
-scheme's settings (`access.models.Scheme.contact_target_per_week`,
-`drug_test_target_per_week`).
+(§3.2b) and, if on licence, twice-weekly drug testing (§3.2f). Each tier has its own
+level (DESIGN.md rule 7: IOM is a tier with its own contact level, 003 §4.6 "a less
+intensive management regime"; DYOs are on the intensive Scaled Approach, 003 §7.4), all
+of them the scheme's settings (`access.models.Scheme`; `tier_targets` reads them).
 
 The rules, decided here once and used by the caseload, the compliance page and any
 later agenda:
@@ -23,12 +24,14 @@ later agenda:
   sample is still a test attempted and recorded); the target applies only to people
   on licence (`Offender.supervision == "licence"`, 001 §3.2f). Supervision has no
   history in the record, so today's value applies to every week.
-* **Who is assessed in a week**: a person on the scheme as a PPO on at least one day
-  of the week (Deter Young Offenders are on a different regime, 003 §7) and not in
-  custody (remand or sentence) on every day of it. Someone in custody for the whole
-  week cannot be seen in the community, so the community contact target does not
-  apply ("n/a"). A part week (selected, released or remanded mid-week) is assessed
-  against the full target.
+* **Who is assessed in a week, and against which level**: a person on a tier (PPO, IOM
+  or DYO) on at least one day of the week and not in custody (remand or sentence) on
+  every day of it, against the level of the tier they were on last in the week (a PPO
+  stepped down to IOM on Wednesday is measured against the IOM level that week: the
+  tier the caseload shows them on). Someone in custody for the whole week cannot be
+  seen in the community, so the community contact target does not apply ("n/a"). A
+  part week (selected, released or remanded mid-week) is assessed against the full
+  target. A tier's level of 0 sets no target for it ("n/a").
 * **The week in progress** is observed up to `as_of`: contacts after the end of that
   day are not counted, and "the whole week" for custody means Monday to `as_of`.
   Scheme-wide figures use complete weeks only (the N weeks before the current one).
@@ -68,6 +71,7 @@ from .models import (
 
 OFFENDER = "offenders.offender"
 ONE_DAY = dt.timedelta(days=1)
+TIERS = (ProgrammeKind.PPO, ProgrammeKind.IOM, ProgrammeKind.DYO)
 
 # The scheme-wide figures: the last month and the last quarter of complete weeks.
 SCHEME_PERIODS_WEEKS = (4, 13)
@@ -191,6 +195,41 @@ def complete_weeks_before(as_of: dt.date, count: int) -> list[Week]:
     ]
 
 
+# --- Each tier's level ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TierTargets:
+    """A tier's weekly level: attended contacts, and drug tests for people on licence."""
+
+    tier: str
+    contacts: int
+    drug_tests: int
+
+    @property
+    def label(self) -> str:
+        return str(ProgrammeKind(self.tier).label)
+
+
+def tier_targets(scheme: Scheme) -> dict[str, TierTargets]:
+    """Each tier's level from the scheme's settings: the one place they are read."""
+    return {
+        ProgrammeKind.PPO: TierTargets(
+            ProgrammeKind.PPO, scheme.contact_target_per_week, scheme.drug_test_target_per_week
+        ),
+        ProgrammeKind.IOM: TierTargets(
+            ProgrammeKind.IOM,
+            scheme.iom_contact_target_per_week,
+            scheme.iom_drug_test_target_per_week,
+        ),
+        ProgrammeKind.DYO: TierTargets(
+            ProgrammeKind.DYO,
+            scheme.dyo_contact_target_per_week,
+            scheme.dyo_drug_test_target_per_week,
+        ),
+    }
+
+
 # --- Who may see it, and whose people ------------------------------------------------------
 
 
@@ -270,6 +309,7 @@ class PersonWeek:
     drug_tests: Measure
     excused: int = 0  # acceptable absences: shown, not counted
     failed: int = 0  # failed to attend: shown, not counted
+    tier: str = ""  # the tier whose level applied ("" when on none this week)
 
     @property
     def below_target(self) -> bool:
@@ -289,8 +329,7 @@ class ComplianceTable:
 
     as_of: dt.date
     weeks: list[Week]
-    contact_target: int
-    drug_test_target: int
+    targets: dict[str, TierTargets]
     by_person: dict[int, dict[dt.date, PersonWeek]] = field(default_factory=dict)
 
     def get(self, offender_id: int, week: Week) -> PersonWeek | None:
@@ -320,10 +359,15 @@ def _covered(intervals: Iterable[tuple[dt.date, dt.date | None]], days: list[dt.
     )
 
 
-def _overlaps(
-    intervals: Iterable[tuple[dt.date, dt.date | None]], first: dt.date, last: dt.date
-) -> bool:
-    return any(start <= last and (end is None or end > first) for start, end in intervals)
+def tier_in_week(spells: Iterable[tuple[str, dt.date, dt.date | None]], week: Week) -> str:
+    """The tier whose level applies to a week: the one held last in it (by the latest
+    start among the spells overlapping it; a person is on one tier at a time), or ""."""
+    held = [
+        (start, kind)
+        for kind, start, end in spells
+        if start <= week.last_day and (end is None or end > week.start)
+    ]
+    return max(held)[1] if held else ""
 
 
 def weekly_compliance(
@@ -334,15 +378,15 @@ def weekly_compliance(
     complete_weeks: int = 0,
     include_current: bool = True,
 ) -> ComplianceTable:
-    """Contacts and drug tests per person per week, against the scheme's targets.
+    """Contacts and drug tests per person per week, each against their tier's level.
 
     The weeks are the `complete_weeks` before the week of `as_of`, then (if
     `include_current`) that week observed up to `as_of`. People outside the user's
     scope are dropped; only contacts and tests the user may count are counted.
 
     A fixed number of queries whatever the number of people or weeks: the people
-    (scope re-checked), their PPO episodes, their custody episodes, contacts grouped by
-    (person, week, outcome) and drug tests grouped by (person, week).
+    (scope re-checked), their programme episodes, their custody episodes, contacts
+    grouped by (person, week, outcome) and drug tests grouped by (person, week).
     """
     actor = as_actor(user, as_of)
     _require(actor)
@@ -350,12 +394,7 @@ def weekly_compliance(
     weeks = complete_weeks_before(as_of, complete_weeks)
     if include_current:
         weeks.append(week_containing(as_of))
-    table = ComplianceTable(
-        as_of=as_of,
-        weeks=weeks,
-        contact_target=scheme.contact_target_per_week,
-        drug_test_target=scheme.drug_test_target_per_week,
-    )
+    table = ComplianceTable(as_of=as_of, weeks=weeks, targets=tier_targets(scheme))
     if not weeks:
         return table
     first_day, last_day = weeks[0].start, weeks[-1].last_day
@@ -368,14 +407,14 @@ def weekly_compliance(
     )
     ids = list(supervision)
 
-    ppo_spells: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
-    for offender_id, selected_on, deselected_on in (
+    tier_spells: dict[int, list[tuple[str, dt.date, dt.date | None]]] = defaultdict(list)
+    for offender_id, kind, selected_on, deselected_on in (
         ProgrammeEpisode.objects.filter(people_q(actor, prefix="offender__"))
-        .filter(offender_id__in=ids, kind=ProgrammeKind.PPO, selected_on__lte=last_day)
+        .filter(offender_id__in=ids, kind__in=TIERS, selected_on__lte=last_day)
         .filter(Q(deselected_on__isnull=True) | Q(deselected_on__gt=first_day))
-        .values_list("offender_id", "selected_on", "deselected_on")
+        .values_list("offender_id", "kind", "selected_on", "deselected_on")
     ):
-        ppo_spells[offender_id].append((selected_on, deselected_on))
+        tier_spells[offender_id].append((kind, selected_on, deselected_on))
 
     custody_spells: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
     for offender_id, started_on, released_on in (
@@ -419,33 +458,46 @@ def weekly_compliance(
         for index, week in enumerate(weeks):
             attended = contact_counts.get((offender_id, index, ContactOutcome.ATTENDED), 0)
             tests = test_counts.get((offender_id, index), 0)
+            tier = tier_in_week(tier_spells[offender_id], week)
+            level = table.targets.get(tier)
             reason = ""
-            if not _overlaps(ppo_spells[offender_id], week.start, week.last_day):
-                reason = "Not on the scheme as a PPO this week"
+            if level is None:
+                reason = "Not on a tier (PPO, IOM or DYO) this week"
             elif _covered(custody_spells[offender_id], week.days()):
                 # In custody every day: the community contact target cannot apply.
                 reason = "In custody all week"
-            contact_target = None if reason else table.contact_target
             test_reason = reason
             if not test_reason and supervision[offender_id] != Supervision.LICENCE:
                 # 001 §3.2f: twice-weekly testing is for licensees only.
                 test_reason = "Not on licence"
-            if not test_reason and table.drug_test_target == 0:
-                test_reason = "No drug test target set"
+            contact_target = level.contacts if level and not reason else None
+            test_target = level.drug_tests if level and not test_reason else None
+            if test_target == 0:
+                test_target, test_reason = None, f"No drug test target set for {_tier_words(tier)}"
             if contact_target == 0:
-                contact_target, reason = None, "No contact target set"
+                contact_target, reason = None, f"No contact target set for {_tier_words(tier)}"
             per_week[week.start] = PersonWeek(
                 offender_id=offender_id,
                 week=week,
                 contacts=Measure(attended, contact_target, reason),
-                drug_tests=Measure(
-                    tests, None if test_reason else table.drug_test_target, test_reason
-                ),
+                drug_tests=Measure(tests, test_target, test_reason),
                 excused=contact_counts.get((offender_id, index, ContactOutcome.EXCUSED), 0),
                 failed=contact_counts.get((offender_id, index, ContactOutcome.FAILED), 0),
+                tier=tier,
             )
         table.by_person[offender_id] = per_week
     return table
+
+
+TIER_WORDS: dict[str, str] = {
+    ProgrammeKind.PPO: "PPOs",
+    ProgrammeKind.IOM: "the IOM tier",
+    ProgrammeKind.DYO: "DYOs",
+}
+
+
+def _tier_words(tier: str) -> str:
+    return TIER_WORDS.get(tier, tier)
 
 
 # --- Scheme-wide ----------------------------------------------------------------------------
@@ -502,15 +554,28 @@ class PeriodCompliance:
         return f"Last {len(self.weeks)} weeks" if len(self.weeks) > 1 else "Week"
 
 
-def tally(table: ComplianceTable, weeks: list[Week]) -> PeriodCompliance:
+def tally(table: ComplianceTable, weeks: list[Week], tier: str = "") -> PeriodCompliance:
+    """The person-weeks of `weeks` meeting their target; with `tier`, only that tier's."""
     contacts, tests = Tally(), Tally()
     for per_week in table.by_person.values():
         for week in weeks:
             person_week = per_week.get(week.start)
-            if person_week is not None:
+            if person_week is not None and tier in ("", person_week.tier):
                 contacts = contacts.add(person_week.contacts)
                 tests = tests.add(person_week.drug_tests)
     return PeriodCompliance(weeks=weeks, contacts=contacts, drug_tests=tests)
+
+
+@dataclass(frozen=True)
+class TierCompliance:
+    """One tier's figures over the scheme-wide periods, against its own level."""
+
+    targets: TierTargets
+    periods: list[PeriodCompliance]
+
+    @property
+    def assessed(self) -> bool:
+        return any(p.contacts.assessed or p.drug_tests.assessed for p in self.periods)
 
 
 @dataclass(frozen=True)
@@ -522,31 +587,31 @@ class BelowTarget:
 @dataclass
 class ComplianceSummary:
     as_of: dt.date
-    contact_target: int
-    drug_test_target: int
+    targets: list[TierTargets]  # each tier's level, PPO, IOM, DYO
     this_week: Week
-    periods: list[PeriodCompliance]
+    periods: list[PeriodCompliance]  # every tier, each person-week against its own level
+    by_tier: list[TierCompliance]
     by_week: list[PeriodCompliance]  # the longest period, week by week, newest first
     below_target: list[BelowTarget]
     people_counted: int
 
 
 def compliance_people(*, user: Any, as_of: dt.date, first_day: dt.date) -> QuerySet[Offender]:
-    """The PPOs whose compliance the user follows from `first_day` to `as_of`.
+    """The people whose compliance the user follows from `first_day` to `as_of`.
 
     In the user's scope (access.policy.people_q), allocated to them if a key worker, and
-    on the scheme as a PPO at some point in the period.
+    on a tier (PPO, IOM or DYO) at some point in the period.
     """
     actor = as_actor(user, as_of)
     _require(actor)
-    ppo_in_period = (
-        ProgrammeEpisode.objects.filter(kind=ProgrammeKind.PPO, selected_on__lte=as_of)
+    on_a_tier_in_period = (
+        ProgrammeEpisode.objects.filter(kind__in=TIERS, selected_on__lte=as_of)
         .filter(Q(deselected_on__isnull=True) | Q(deselected_on__gt=first_day))
         .values("offender_id")
     )
     return (
         Offender.objects.filter(people_q(actor))
-        .filter(allocated_q(actor), pk__in=ppo_in_period)
+        .filter(allocated_q(actor), pk__in=on_a_tier_in_period)
         .with_status(as_of)
         .select_related("key_worker")
     )
@@ -558,7 +623,8 @@ def compliance_summary(*, user: Any, as_of: dt.date) -> ComplianceSummary:
 
     "Scheme-wide" within the user's scope: a key worker sees their own caseload's
     figures, a manager or police officer the whole scheme's, a YOT worker their young
-    people's. A share is of the PPO-weeks assessed (see the module docstring).
+    people's. A share is of the person-weeks assessed, each against its tier's level (see
+    the module docstring), for every tier together and for each tier on its own.
     """
     actor = as_actor(user, as_of)
     _require(actor)
@@ -574,6 +640,13 @@ def compliance_summary(*, user: Any, as_of: dt.date) -> ComplianceSummary:
     )
     complete, this_week = table.weeks[:-1], table.weeks[-1]
     periods = [tally(table, complete[-count:]) for count in SCHEME_PERIODS_WEEKS]
+    by_tier = [
+        TierCompliance(
+            targets=table.targets[tier],
+            periods=[tally(table, complete[-count:], tier) for count in SCHEME_PERIODS_WEEKS],
+        )
+        for tier in TIERS
+    ]
     by_week = [tally(table, [week]) for week in reversed(complete)]
     below = [
         BelowTarget(offender=person, this_week=person_week)
@@ -597,10 +670,10 @@ def compliance_summary(*, user: Any, as_of: dt.date) -> ComplianceSummary:
     )
     return ComplianceSummary(
         as_of=as_of,
-        contact_target=table.contact_target,
-        drug_test_target=table.drug_test_target,
+        targets=[table.targets[tier] for tier in TIERS],
         this_week=this_week,
         periods=periods,
+        by_tier=by_tier,
         by_week=by_week,
         below_target=below,
         people_counted=len(table.by_person),

@@ -19,9 +19,10 @@ from .models import (
     IomGrade,
     OffenceCategory,
     Offender,
+    Strand,
     Supervision,
 )
-from .services import EDITABLE_IDENTITY_FIELDS
+from .services import EDITABLE_IDENTITY_FIELDS, STRANDS
 
 
 class GovukDateInput(forms.DateInput):
@@ -35,7 +36,21 @@ class StaffChoiceField(forms.ModelChoiceField):
 
 class OffenderForm(OnceOnlyModelForm):
     """A person's details. The IOM grade is not here: it changes only through the grade
-    form, which keeps its history (GradeChange)."""
+    form, which keeps its history (GradeChange). Strands are checkboxes: a person can be
+    on more than one (000 §2.2)."""
+
+    strands = forms.MultipleChoiceField(
+        label="Strands",
+        choices=Strand.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Select all that apply: the strands are not mutually exclusive",
+    )
+    # Where the one strand used to be: after the flags, before the Asset score.
+    field_order = [
+        *EDITABLE_IDENTITY_FIELDS[: EDITABLE_IDENTITY_FIELDS.index("asset_score")],
+        STRANDS,
+    ]
 
     class Meta:
         model = Offender
@@ -52,6 +67,8 @@ class OffenderForm(OnceOnlyModelForm):
 
     def __init__(self, *args: Any, confirm_duplicate: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial.setdefault(STRANDS, self.instance.strand_values)
         staff = (
             get_user_model().objects.filter(is_active=True, memberships__isnull=False).distinct()
         )

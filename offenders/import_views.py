@@ -31,6 +31,7 @@ EXAMPLES = {
         "",
         "X123456",
         "",
+        "catch_convict;rehabilitate_resettle",
     ],
     importing.EVENTS: [
         "Police agency",

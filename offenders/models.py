@@ -158,7 +158,6 @@ class Offender(models.Model):
         "MAPPA level", choices=MappaLevel.choices, null=True, blank=True
     )
     iom_grade = models.CharField("IOM grade", max_length=5, choices=IomGrade.choices, blank=True)
-    strand = models.CharField(max_length=25, choices=Strand.choices, blank=True)
     asset_score = models.PositiveSmallIntegerField(
         "Asset score", null=True, blank=True, validators=[MaxValueValidator(64)]
     )
@@ -202,6 +201,17 @@ class Offender(models.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
+    @property
+    def strand_values(self) -> list[str]:
+        """The person's strands in the order `Strand` lists them; reads a prefetch of
+        `strands` when there is one, so a list of people costs one query, not one each."""
+        held = {row.strand for row in self.strands.all()}
+        return [value for value in Strand.values if value in held]
+
+    @property
+    def strand_labels(self) -> list[str]:
+        return [Strand(value).label for value in self.strand_values]
+
     def age_on(self, day: dt.date) -> int:
         years = day.year - self.date_of_birth.year
         if years_before(day, years) < self.date_of_birth:
@@ -230,6 +240,28 @@ class Offender(models.Model):
             errors.setdefault("date_of_birth", []).append(ValidationError(problem))
         if errors:
             raise ValidationError(errors)
+
+
+class OffenderStrand(models.Model):
+    """One strand a person is on. Strands are not mutually exclusive (000 §2.2): a person
+    holds a set of them, one row each, so "who is on Catch and Convict" is a filter in
+    the database on SQLite and PostgreSQL alike (no arrays, no JSON containment)."""
+
+    offender = models.ForeignKey(Offender, on_delete=models.CASCADE, related_name="strands")
+    strand = models.CharField(max_length=25, choices=Strand.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["offender", "strand"], name="unique_strand_per_offender"
+            ),
+            models.CheckConstraint(
+                condition=Q(strand__in=Strand.values), name="offender_strand_is_a_strand"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_strand_display()
 
 
 def _date_of_birth(record: models.Model) -> dt.date | None:

@@ -56,7 +56,7 @@ IDENTITY_DETAILS: list[tuple[str, str, Callable[[Offender], str], str]] = [
     ("crn", "Probation CRN", lambda o: o.crn, "Not recorded"),
     ("local_ref", "Local reference", lambda o: o.local_ref, "Not recorded"),
     ("supervision", "Supervision", lambda o: o.get_supervision_display(), ""),
-    ("strand", "Strand", lambda o: o.get_strand_display(), "Not set"),
+    ("strands", "Strands", lambda o: ", ".join(o.strand_labels), "Not set"),
     ("iom_grade", "IOM grade", lambda o: o.get_iom_grade_display(), "Not graded"),
     ("mappa_level", "MAPPA", lambda o: o.get_mappa_level_display() or "", "Not managed"),
     ("asset_score", "Asset score", lambda o: str(o.asset_score or ""), "Not recorded"),
@@ -166,6 +166,7 @@ LIST_COLUMNS: list[tuple[str, str, str, str]] = [
     ("full_name", "Name", "full_name", "identity"),
     ("date_of_birth", "Date of birth", "date_of_birth", "identity"),
     ("pnc_id", "PNC ID", "pnc_id", "identity"),
+    ("tier", "Tier", "tier", "identity"),
     ("status", "Status", "status", "identity"),
     # Custody yes or no, for a viewer who may not see the kind of custody (a partner).
     ("in_custody", "In custody", "in_custody", "custody"),

@@ -28,6 +28,7 @@ from access.policy import (
 
 from .models import Contact, CustodyEpisode, DrugTest, EventKind, Offender, OffendingEvent
 from .presentation import Detail, Flag, flags, identity_details, search_q
+from .tiers import TIER_FIELD, tier_q, with_tier
 
 OFFENDER = "offenders.offender"
 
@@ -54,13 +55,20 @@ def offender_list(
 
 
 def offender_page(
-    *, user: Any, search: str = "", page_number: Any = 1, per_page: int = 25
+    *, user: Any, search: str = "", page_number: Any = 1, per_page: int = 25, tier: str = ""
 ) -> Page[Offender]:
-    """One page of the people list: the rows returned are audited as a consultation."""
+    """One page of the people list, on `tier` if given (offenders.tiers; the caller offers
+    only the tiers the user may filter by): the rows returned are audited as a consultation."""
     actor = as_actor(user)
-    paginator = Paginator(offender_list(user=actor, search=search), per_page)
+    people = offender_list(user=actor, search=search)
+    if tier:
+        people = people.filter(tier_q(tier, actor.as_of))
+    if TIER_FIELD in visible_fields(actor, RecordKind.IDENTITY):
+        people = with_tier(people, actor.as_of)
+    paginator = Paginator(people, per_page)
     page = paginator.get_page(page_number)
-    audit.consulted(actor, OFFENDER, page.object_list, search=search, page=page.number)
+    filters = {"tier": tier} if tier else {}
+    audit.consulted(actor, OFFENDER, page.object_list, search=search, page=page.number, **filters)
     return page
 
 

@@ -30,7 +30,9 @@ from .models import (
     GradeChange,
     IomGrade,
     Offender,
+    OffenderStrand,
     OffendingEvent,
+    Strand,
     Supervision,
 )
 from .selectors import offender_get
@@ -54,7 +56,6 @@ IDENTITY_MODEL_FIELDS = [
     "crasbo",
     "mappa_level",
     "iom_grade",
-    "strand",
     "asset_score",
     "scaled_approach",
     "key_worker",
@@ -66,6 +67,9 @@ IDENTITY_MODEL_FIELDS = [
 # The IOM grade is set when a person is added, and afterwards only by grade_change, which
 # keeps its history (003 §5.6): "Change details" cannot change it.
 EDITABLE_IDENTITY_FIELDS = [name for name in IDENTITY_MODEL_FIELDS if name != "iom_grade"]
+# A person's strands are a set (000 §2.2), kept in OffenderStrand rather than a column:
+# `data["strands"]` is the whole set; without the key the strands are left alone.
+STRANDS = "strands"
 GRADE_THROUGH_GRADE_CHANGE = (
     "The IOM grade is changed with “Change the IOM grade”, which records who changed it and why"
 )
@@ -79,6 +83,32 @@ def _only_fields(data: dict[str, Any], allowed: list[str]) -> None:
     unknown = set(data) - set(allowed)
     if unknown:
         raise ApplicationError(f"Unknown fields: {', '.join(sorted(unknown))}")
+
+
+def _strand_set(data: dict[str, Any]) -> set[str] | None:
+    """The strands asked for, checked; None when `data` does not say."""
+    if STRANDS not in data:
+        return None
+    chosen = data.pop(STRANDS) or []
+    if isinstance(chosen, str):
+        chosen = [chosen]
+    unknown = sorted(str(value) for value in chosen if value not in Strand.values)
+    if unknown:
+        message = f"“{unknown[0][:40]}” is not a strand: choose from the list"
+        raise ApplicationError(message, field_errors={STRANDS: [message]})
+    return set(chosen)
+
+
+def _set_strands(offender: Offender, strands: set[str]) -> bool:
+    """Make the person's strands exactly `strands`; whether anything changed."""
+    held = set(offender.strands.values_list("strand", flat=True))
+    if held == strands:
+        return False
+    offender.strands.exclude(strand__in=strands).delete()
+    OffenderStrand.objects.bulk_create(
+        [OffenderStrand(offender=offender, strand=value) for value in sorted(strands - held)]
+    )
+    return True
 
 
 class PossibleDuplicate(ApplicationError):
@@ -110,7 +140,9 @@ def offender_create(*, user: Any, data: dict[str, Any], different_person: bool =
     actor = as_actor(user)
     if grant(actor, RecordKind.IDENTITY).write is Write.NONE:
         raise NotPermitted("Your role cannot add people to the record")
-    _only_fields(data, IDENTITY_MODEL_FIELDS)
+    _only_fields(data, [*IDENTITY_MODEL_FIELDS, STRANDS])
+    data = dict(data)
+    strands = _strand_set(data)
     with transaction.atomic():
         offender = Offender(**data)
         offender.full_clean()
@@ -128,7 +160,10 @@ def offender_create(*, user: Any, data: dict[str, Any], different_person: bool =
             raise NotPermitted(
                 "This person would be outside the people you work with, so you cannot add them"
             )
-        audit.altered(actor, AuditAction.CREATE, offender, changed=data.keys())
+        if strands:
+            _set_strands(offender, strands)
+        changed = [*data.keys(), *([STRANDS] if strands else [])]
+        audit.altered(actor, AuditAction.CREATE, offender, changed=changed)
         if offender.iom_grade:
             GradeChange.objects.create(
                 offender=offender,
@@ -147,12 +182,16 @@ def offender_update(*, user: Any, offender_id: int, data: dict[str, Any]) -> Off
         offender = offender_get(user=actor, pk=offender_id)
         if not can_write(actor, RecordKind.IDENTITY, offender.pk):
             raise NotPermitted("Your role cannot change this person's details")
-        _only_fields(data, EDITABLE_IDENTITY_FIELDS)
+        _only_fields(data, [*EDITABLE_IDENTITY_FIELDS, STRANDS])
+        data = dict(data)
+        strands = _strand_set(data)
         changed = [name for name, value in data.items() if getattr(offender, name) != value]
         for name in changed:
             setattr(offender, name, data[name])
         offender.full_clean()
         offender.save()
+        if strands is not None and _set_strands(offender, strands):
+            changed.append(STRANDS)
         audit.altered(actor, AuditAction.UPDATE, offender, changed=changed)
     return offender
 

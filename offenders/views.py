@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -40,6 +41,8 @@ from .forms import (
 from .models import EventKind
 from .presentation import list_columns, search_label
 from .selectors import OFFENDER
+from .tabs import tabs_for
+from .tiers import Tier, read_tier, tier_choices, tier_counts, tier_options
 
 # Model fields whose errors belong to a differently named form field.
 FORM_FIELD_FOR = {"occurred_at": "date", "tested_at": "date"}
@@ -94,8 +97,17 @@ def _save(
 def offender_list_view(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "")
     actor = actor_for(request.user)
-    page = selectors.offender_page(user=actor, search=search, page_number=request.GET.get("page"))
+    tiers = tier_choices(actor, on_a_tier_only=False)
+    tier, tier_problem = read_tier(request.GET.get("tier"), tiers)
+    page = selectors.offender_page(
+        user=actor, search=search, page_number=request.GET.get("page"), tier=tier
+    )
     identity = visible_fields(actor, RecordKind.IDENTITY)
+    counts = (
+        tier_counts(selectors.offender_list(user=actor, search=search), tiers, actor.as_of)
+        if tiers
+        else {}
+    )
     return render(
         request,
         "offenders/list.html",
@@ -105,6 +117,11 @@ def offender_list_view(request: HttpRequest) -> HttpResponse:
             "search_label": search_label(identity),
             "columns": list_columns(identity, visible_fields(actor, RecordKind.CUSTODY)),
             "can_add": grant(actor, RecordKind.IDENTITY).write > 0,
+            "tier": tier,
+            "tier_label": Tier(tier).label if tier else "",
+            "tier_options": tier_options(tiers, counts) if tiers else [],
+            "tier_problem": tier_problem,
+            "query": urlencode({k: v for k, v in (("q", search), ("tier", tier)) if v}),
         },
     )
 
@@ -117,7 +134,12 @@ def offender_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "offenders/detail.html",
-        {"profile": profile, "offender": profile.offender, "actions": actions},
+        {
+            "profile": profile,
+            "offender": profile.offender,
+            "actions": actions,
+            "person_tabs": tabs_for(actor, profile.offender.pk),
+        },
     )
 
 
@@ -413,6 +435,7 @@ def timeline_view(request: HttpRequest, pk: int) -> HttpResponse:
             "offender": offender,
             "period": period,
             "actions": casework_actions(actor, offender),
+            "person_tabs": tabs_for(actor, offender.pk),
         },
     )
 

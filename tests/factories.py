@@ -25,6 +25,7 @@ from offenders.models import (
     EventKind,
     OffenceCategory,
     Offender,
+    OffenderStrand,
     OffendingEvent,
     ProgrammeEpisode,
     ProgrammeKind,
@@ -104,11 +105,19 @@ def staff(role: str, agency: Agency | None = None, **user_fields: object) -> obj
 class OffenderFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Offender
+        skip_postgeneration_save = True  # `strands` writes its own rows
 
     first_name = factory.Sequence(lambda n: invented_name(n, 3))
     last_name = factory.Sequence(lambda n: invented_name(n, 4))
     date_of_birth = factory.Faker("date_of_birth", minimum_age=19, maximum_age=50)
     pnc_id = factory.Sequence(lambda n: format_pnc(2001 + n % 20, 10000 + n))
+
+    @factory.post_generation
+    def strands(self, create: bool, extracted: object, **kwargs: object) -> None:
+        """OffenderFactory(strands=[Strand.CATCH_CONVICT, ...]): the person's set of strands."""
+        if create and extracted:
+            for strand in extracted:  # type: ignore[attr-defined]
+                OffenderStrand.objects.create(offender=self, strand=strand)
 
 
 class ProgrammeEpisodeFactory(factory.django.DjangoModelFactory):

@@ -147,7 +147,8 @@ PARTNER_MAY_SEE = {
 # never a partner's (ACCESS.md), whatever else is added to the record later.
 NEVER_PARTNERS = {
     "pnc_id", "cro_number", "prison_number", "crn", "local_ref", "aliases", "status",
-    "strand", "iom_grade", "mappa_level", "key_worker", "started_on", "kind", "establishment",
+    "strands", "tier", "iom_grade", "mappa_level", "key_worker", "started_on", "kind",
+    "establishment",
 }  # fmt: skip
 
 
@@ -169,9 +170,16 @@ def test_partner_sees_exactly_name_dob_and_contact_details_and_custody_yes_no(
 @pytest.mark.parametrize("role", [M, KW, POL, PRI, YOT])
 def test_full_readers_see_every_identifier(role: str) -> None:
     identity = visible_fields(_actor(role), K.IDENTITY)
-    assert {"pnc_id", "crn", "prison_number", "cro_number", "status", "strand", "iom_grade"} <= (
-        identity
-    )
+    assert {
+        "pnc_id",
+        "crn",
+        "prison_number",
+        "cro_number",
+        "status",
+        "strands",
+        "tier",
+        "iom_grade",
+    } <= identity
     assert {"started_on", "establishment", "kind"} <= visible_fields(_actor(role), K.CUSTODY)
 
 

@@ -66,6 +66,7 @@ NEVER_FOR_PARTNERS = {
     "CRO number": [CRO],
     "alias": [ALIAS],
     "strand": ["Catch and Convict", "Rehabilitate and Resettle", "Strand"],
+    "tier": ["Tier</", "All tiers", ">PPO<", 'name="tier"'],
     "IOM grade": ["IOM grade", "Known to be offending", ">Red<"],
     "status": [">Remand<", ">Sentenced", "Remanded"],
     "key worker": [KEY_WORKER_NAME, "Key worker"],
@@ -95,7 +96,7 @@ def person(db):
         crn=CRN,
         prison_number=PRISON_NUMBER,
         cro_number=CRO,
-        strand=Strand.CATCH_CONVICT,
+        strands=[Strand.CATCH_CONVICT, Strand.REHABILITATE_RESETTLE],
         iom_grade=IomGrade.RED,
         key_worker=key_worker,
     )
@@ -132,7 +133,9 @@ def _pages_for(offender_id: int) -> list[str]:
     return [
         reverse("home"),
         reverse("home") + "?status=custody&grade=red&strand=catch_convict&sort=grade",
+        reverse("home") + "?tier=ppo",
         reverse("offenders:list"),
+        reverse("offenders:list") + "?tier=ppo",
         reverse("offenders:detail", args=[offender_id]),
         reverse("offenders:timeline", args=[offender_id]),
         reverse("offenders:timeline", args=[offender_id]) + "?kind=custody&kind=grade",
@@ -194,6 +197,9 @@ def test_the_same_pages_show_everything_to_the_ppo_manager(client, person):
     text = html.unescape(profile + timeline + home)
     for needle in (PNC_LONG, CRN, PRISON_NUMBER, CRO, ALIAS, "Catch and Convict"):
         assert needle in text
+    assert "Rehabilitate and Resettle" in text  # both of the person's strands
+    for needle in NEVER_FOR_PARTNERS["tier"]:
+        assert needle in text, needle
     assert KEY_WORKER_NAME in text and PRISON in text
     assert f"{CUSTODY_START.day} {CUSTODY_START:%B %Y}" in text
 
@@ -227,7 +233,12 @@ def test_a_partner_filter_or_sort_on_a_hidden_field_is_not_applied(client, perso
     """?grade=green would drop a red person from the list if it were applied: it must not be,
     or the list would tell the partner the person's grade."""
     sign_in(client, staff(Role.PARTNER_WORKER, agency=person["treatment"]))
-    for params in ({"grade": "green"}, {"status": "community"}, {"strand": "prevent_deter"}):
+    for params in (
+        {"grade": "green"},
+        {"status": "community"},
+        {"strand": "prevent_deter"},
+        {"tier": "iom"},
+    ):
         response = client.get(reverse("home"), params)
         assert [row.offender.pk for row in response.context["rows"]] == [person["offender"].pk]
         assert "not available to you" in response.content.decode()

@@ -88,6 +88,11 @@ OFFENDER_COLUMNS = (
         False,
         f"Local reference, up to {_max_length(Offender, 'local_ref'):,} characters",
     ),
+    Column(
+        "strands",
+        False,
+        "catch_convict, rehabilitate_resettle, prevent_deter; several separated by ;",
+    ),
 )
 EVENT_COLUMNS = (
     Column("source", True, "The name of the agency that recorded it, as it is in PPO Case"),

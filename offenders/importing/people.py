@@ -15,7 +15,7 @@ from access.policy import Actor, RecordKind, Scope, Write, as_actor, grant, peop
 
 from .. import identifiers
 from ..dates import date_of_birth_problem
-from ..models import Ethnicity, Offender, Sex
+from ..models import Ethnicity, Offender, OffenderStrand, Sex, Strand
 from .common import (
     BATCH_SIZE,
     CHANGED_MEANWHILE,
@@ -43,6 +43,15 @@ if TYPE_CHECKING:
 
 _SEXES = _choices(Sex.choices)
 _ETHNICITIES = _choices(Ethnicity.choices)
+_STRANDS = _choices(Strand.choices)
+# A person can be on several strands (000 §2.2): one cell holds them, separated by this
+# (a comma would need the cell quoted; docs/import-formats.md).
+STRAND_SEPARATOR = ";"
+STRANDS = "strands"
+_STRAND_HELP = (
+    f"Use {', '.join(Strand.values)} (or their names), several separated by "
+    f"“{STRAND_SEPARATOR}”, like catch_convict{STRAND_SEPARATOR}rehabilitate_resettle"
+)
 # The free text a file of people holds, with the limits of Offender's fields.
 _MAX_LENGTH = {
     name: _max_length(Offender, name) for name in ("first_name", "last_name", "local_ref")
@@ -52,6 +61,32 @@ _IDENTIFIERS: dict[str, Callable[[str], str]] = {
     "prison_number": identifiers.normalise_prison_number,
     "crn": identifiers.normalise_crn,
 }
+
+
+def parse_strands(text: str) -> frozenset[str] | str:
+    """The strands in a cell, or what is wrong with it. Values or names in any case
+    ("Catch & Convict" reads as "Catch and Convict"); a strand named twice counts once."""
+    found: set[str] = set()
+    for part in text.split(STRAND_SEPARATOR):
+        words = " ".join(part.replace("&", " and ").split())
+        if not words:
+            continue
+        strand = _STRANDS.get(words.lower())
+        if strand is None:
+            return f"“{part.strip()[:40]}” is not a strand: {_STRAND_HELP}"
+        found.add(strand)
+    if not found:
+        return f"No strand given: {_STRAND_HELP}, or leave the cell empty"
+    return frozenset(found)
+
+
+def _held_strands(ids: list[int]) -> dict[int, frozenset[str]]:
+    held: dict[int, set[str]] = {}
+    for chunk in _chunks(ids):
+        rows = OffenderStrand.objects.filter(offender_id__in=chunk)
+        for offender_id, strand in rows.values_list("offender_id", "strand"):
+            held.setdefault(offender_id, set()).add(strand)
+    return {offender_id: frozenset(strands) for offender_id, strands in held.items()}
 
 
 def import_offenders(
@@ -66,7 +101,8 @@ def import_offenders(
 
     A new person has no programme episode, so joins the known-offender pool. An
     empty optional cell leaves the record's value alone: a partner system that
-    does not know a person's CRN must not erase it.
+    does not know a person's CRN must not erase it. A `strands` cell gives the person's
+    whole set of strands (STRAND_SEPARATOR between them).
     """
     actor = as_actor(user, as_of)
     if grant(actor, RecordKind.IDENTITY).write is Write.NONE:
@@ -80,6 +116,7 @@ def import_offenders(
     pncs = _Memo(_or_error(identifiers.normalise_pnc))
     dates = _Memo(_parse_date)
     normalised = {name: _Memo(_or_error(fn)) for name, fn in _IDENTIFIERS.items()}
+    strand_sets = _Memo(parse_strands)
     optional = [(name, position[name]) for name in _IDENTIFIERS if name in position]
 
     def born_problem(day: dt.date) -> str | None:
@@ -116,6 +153,12 @@ def import_offenders(
         if "local_ref" in position and (text := cells[position["local_ref"]]):
             values["local_ref"] = text
             row.text("local_ref", text, _MAX_LENGTH["local_ref"])
+        if STRANDS in position and (text := cells[position[STRANDS]]):
+            strands = strand_sets[text]
+            if isinstance(strands, str):
+                row.problem(STRANDS, text, strands)
+            else:
+                values[STRANDS] = strands
         if row.ok and pnc is not None:
             values["pnc_id"] = pnc
             parsed.append((number, pnc, values))
@@ -127,9 +170,12 @@ def import_offenders(
         existing.update((o.pnc_id, o) for o in Offender.objects.filter(condition))
         in_scope = Offender.objects.filter(people_q(actor, write=True)).filter(condition)
         writable.update(in_scope.values_list("pk", flat=True))
+    held_strands = _held_strands(sorted(writable)) if STRANDS in position else {}
     seen: dict[str, tuple[int, dict[str, Any]]] = {}
     to_create: list[tuple[int, Offender]] = []
     to_update: list[Offender] = []
+    # The whole set of strands for the people whose strands the file gives or changes.
+    new_strands: dict[str, frozenset[str]] = {}
     changed_fields: set[str] = set()
     matched: list[int] = []
     for number, pnc, values in parsed:
@@ -149,8 +195,11 @@ def import_offenders(
             continue
         seen[pnc] = (number, values)
         person = existing.get(pnc)
+        record_values = {name: value for name, value in values.items() if name != STRANDS}
         if person is None:
-            to_create.append((number, Offender(**values)))
+            to_create.append((number, Offender(**record_values)))
+            if STRANDS in values:
+                new_strands[pnc] = values[STRANDS]
         elif person.pk not in writable:
             message = (
                 "This PNC ID belongs to a person outside the people you work with: ask the PPO "
@@ -159,10 +208,16 @@ def import_offenders(
             problems.append(RowProblem(number, "pnc_id", pnc, message))
         else:
             matched.append(person.pk)
-            changed = [name for name, value in values.items() if getattr(person, name) != value]
+            changed = [
+                name for name, value in record_values.items() if getattr(person, name) != value
+            ]
             for name in changed:
                 setattr(person, name, values[name])
             changed_fields.update(changed)
+            given = values.get(STRANDS)
+            if given is not None and given != held_strands.get(person.pk, frozenset()):
+                new_strands[pnc] = given
+                changed.append(STRANDS)
             if changed:
                 to_update.append(person)
             else:
@@ -185,6 +240,13 @@ def import_offenders(
             if to_update:
                 fields = [*sorted(changed_fields), "updated_at"]
                 Offender.objects.bulk_update(to_update, fields, batch_size=1000)
+            _write_strands(
+                {
+                    person.pk: new_strands[person.pnc_id]
+                    for person in [*created, *to_update]
+                    if person.pnc_id in new_strands
+                }
+            )
             result.created, result.updated = len(created), len(to_update)
             _audit(
                 actor,
@@ -198,6 +260,20 @@ def import_offenders(
     except IntegrityError:
         return result._fail(file_problem=CHANGED_MEANWHILE)
     return result
+
+
+def _write_strands(strands: dict[int, frozenset[str]]) -> None:
+    """Each person's strands become exactly the set given (a cell names the whole set)."""
+    for chunk in _chunks(list(strands)):
+        OffenderStrand.objects.filter(offender_id__in=chunk).delete()
+    OffenderStrand.objects.bulk_create(
+        [
+            OffenderStrand(offender_id=offender_id, strand=strand)
+            for offender_id, held in strands.items()
+            for strand in sorted(held)
+        ],
+        batch_size=BATCH_SIZE,
+    )
 
 
 def _refuse_outside_scope(actor: Actor, to_create: list[tuple[int, Offender]]) -> None:

@@ -58,7 +58,9 @@ def ppo(key_worker, last_name, **fields):
 def scheme(db):
     kw = staff(Role.KEY_WORKER, username="kw", first_name="Kim", last_name="Walker")
     other = staff(Role.KEY_WORKER, username="kw2", first_name="Olu", last_name="Other")
-    adams = ppo(kw, "Adams", first_name="Ann", strand=Strand.CATCH_CONVICT, iom_grade=IomGrade.RED)
+    adams = ppo(
+        kw, "Adams", first_name="Ann", strands=[Strand.CATCH_CONVICT], iom_grade=IomGrade.RED
+    )
     for day in (16, 17, 18):
         ContactFactory(offender=adams, worker=kw, occurred_at=local(2025, 6, day, 9))
     ContactFactory(
@@ -69,7 +71,7 @@ def scheme(db):
         kw,
         "Baker",
         first_name="Ben",
-        strand=Strand.REHABILITATE_RESETTLE,
+        strands=[Strand.REHABILITATE_RESETTLE],
         iom_grade=IomGrade.AMBER,
         supervision=Supervision.LICENCE,
     )
@@ -80,11 +82,17 @@ def scheme(db):
     DrugTestFactory(offender=baker, tested_at=local(2025, 6, 17, 10))
 
     cole = ppo(
-        kw, "Cole", first_name="Cat", strand=Strand.REHABILITATE_RESETTLE, iom_grade=IomGrade.BLUE
+        kw,
+        "Cole",
+        first_name="Cat",
+        strands=[Strand.REHABILITATE_RESETTLE],
+        iom_grade=IomGrade.BLUE,
     )
     CustodyEpisodeFactory(offender=cole, started_on=dt.date(2025, 1, 1))
 
-    dunn = ppo(kw, "Dunn", first_name="Dee", strand=Strand.PREVENT_DETER, iom_grade=IomGrade.GREEN)
+    dunn = ppo(
+        kw, "Dunn", first_name="Dee", strands=[Strand.PREVENT_DETER], iom_grade=IomGrade.GREEN
+    )
     CustodyEpisodeFactory(
         offender=dunn,
         kind=CustodyKind.REMAND,
@@ -94,7 +102,7 @@ def scheme(db):
     for hour in (8, 9, 10, 11):
         ContactFactory(offender=dunn, worker=kw, occurred_at=local(2025, 6, 16, hour))
 
-    evans = ppo(other, "Evans", first_name="Eli", strand=Strand.CATCH_CONVICT)
+    evans = ppo(other, "Evans", first_name="Eli", strands=[Strand.CATCH_CONVICT])
     pool = OffenderFactory(last_name="Pool", first_name="Pat")  # not on the scheme
     return {
         "kw": kw,
@@ -363,7 +371,7 @@ def add_people(key_worker, count: int, start: int) -> None:
             last_name=f"Person{n:04d}",
             supervision=Supervision.LICENCE if n % 2 else Supervision.NONE,
             iom_grade=IomGrade.values[n % 4],
-            strand=Strand.values[n % 3],
+            strands=[Strand.values[n % 3]],
         )
         ProgrammeEpisodeFactory(offender=person)
         if n % 5 == 0:

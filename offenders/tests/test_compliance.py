@@ -373,22 +373,150 @@ def test_custody_for_the_whole_week_takes_the_person_out_of_the_contact_target(k
     assert week[released_on_sunday.pk].contacts.shown == "0 of 4"
 
 
-def test_weeks_off_the_scheme_and_dyos_are_not_assessed(kw):
+def test_weeks_off_every_tier_are_not_assessed(kw):
     later = ppo(kw, selected_on="2025-06-15")  # selected on the Sunday
-    dyo = OffenderFactory(key_worker=kw)
-    ProgrammeEpisodeFactory(offender=dyo, kind=ProgrammeKind.DYO)
+    pool = OffenderFactory(key_worker=kw)  # on no tier: a key worker cannot even see them
     table = weekly_compliance(
         user=kw,
         as_of=d("2025-06-16"),
-        offender_ids=[later.pk, dyo.pk],
+        offender_ids=[later.pk, pool.pk],
         complete_weeks=2,
         include_current=False,
     )
-    assert week_of(table, later, "2025-06-02").contacts.applies is False
-    assert week_of(table, later, "2025-06-09").contacts.shown == "0 of 4"
-    assert week_of(table, dyo, "2025-06-09").contacts.not_applicable_because == (
-        "Not on the scheme as a PPO this week"
+    assert week_of(table, later, "2025-06-02").contacts.not_applicable_because == (
+        "Not on a tier (PPO, IOM or DYO) this week"
     )
+    assert week_of(table, later, "2025-06-09").contacts.shown == "0 of 4"
+    assert pool.pk not in table.by_person
+
+
+# --- Each tier against its own level (DESIGN.md rule 7) ----------------------------------------
+
+
+def on_tier(kw, kind, *, selected_on="2024-01-01", supervision=Supervision.NONE, **fields):
+    person = OffenderFactory(key_worker=kw, supervision=supervision, **fields)
+    ProgrammeEpisodeFactory(offender=person, kind=kind, selected_on=d(selected_on))
+    return person
+
+
+def one_week(user, *people):
+    """The complete week of Monday 9 June 2025 for `people`."""
+    table = weekly_compliance(
+        user=user,
+        as_of=d("2025-06-16"),
+        offender_ids=[p.pk for p in people],
+        complete_weeks=1,
+        include_current=False,
+    )
+    return {p.pk: week_of(table, p, "2025-06-09") for p in people}
+
+
+def in_week_of_9_june(count: int) -> list[dt.datetime]:
+    return [local(2025, 6, 9 + n, 10) for n in range(count)]
+
+
+@pytest.mark.parametrize(
+    ("kind", "done", "shown", "rag"),
+    [
+        # IOM, 003 §4.6 "less intensive": two contacts a week by default.
+        (ProgrammeKind.IOM, 2, "2 of 2", Rag.GREEN),
+        (ProgrammeKind.IOM, 1, "1 of 2", Rag.AMBER),
+        # PPO, 001 §3.2b: four.
+        (ProgrammeKind.PPO, 4, "4 of 4", Rag.GREEN),
+        (ProgrammeKind.PPO, 3, "3 of 4", Rag.AMBER),
+        (ProgrammeKind.PPO, 2, "2 of 4", Rag.AMBER),
+        # DYO, the intensive Scaled Approach (003 §7.4): four by default.
+        (ProgrammeKind.DYO, 4, "4 of 4", Rag.GREEN),
+        (ProgrammeKind.DYO, 3, "3 of 4", Rag.AMBER),
+    ],
+)
+def test_each_tier_is_measured_against_its_own_contact_level(db, kind, done, shown, rag):
+    manager = staff(Role.PPO_MANAGER)
+    worker = staff(Role.KEY_WORKER)
+    person = on_tier(None, kind)
+    contacts(person, worker, *in_week_of_9_june(done))
+    week = one_week(manager, person)[person.pk]
+    assert (week.tier, week.contacts.shown, week.contacts.rag) == (kind, shown, rag)
+    assert week.contacts.met is (rag is Rag.GREEN)
+
+
+def test_each_tiers_drug_test_level_for_licensees(db):
+    manager = staff(Role.PPO_MANAGER)
+    iom = on_tier(None, ProgrammeKind.IOM, supervision=Supervision.LICENCE)
+    ppo_person = on_tier(None, ProgrammeKind.PPO, supervision=Supervision.LICENCE)
+    dyo = on_tier(None, ProgrammeKind.DYO, supervision=Supervision.LICENCE)
+    for person in (iom, ppo_person, dyo):
+        drug_tests_at(person, local(2025, 6, 10, 9))
+    weeks = one_week(manager, iom, ppo_person, dyo)
+    assert (weeks[iom.pk].drug_tests.shown, weeks[iom.pk].drug_tests.met) == ("1 of 1", True)
+    assert (weeks[ppo_person.pk].drug_tests.shown, weeks[ppo_person.pk].drug_tests.met) == (
+        "1 of 2",
+        False,
+    )
+    # The guidance sets no drug testing for young people: no DYO test target by default.
+    assert weeks[dyo.pk].drug_tests.applies is False
+    assert weeks[dyo.pk].drug_tests.not_applicable_because == "No drug test target set for DYOs"
+
+
+def test_each_tiers_level_comes_from_the_scheme_settings(db):
+    Scheme.objects.create(
+        name="S",
+        area="A",
+        iom_contact_target_per_week=3,
+        iom_drug_test_target_per_week=2,
+        dyo_contact_target_per_week=0,
+    )
+    manager = staff(Role.PPO_MANAGER)
+    worker = staff(Role.KEY_WORKER)
+    iom = on_tier(None, ProgrammeKind.IOM, supervision=Supervision.LICENCE)
+    dyo = on_tier(None, ProgrammeKind.DYO)
+    contacts(iom, worker, *in_week_of_9_june(2))
+    drug_tests_at(iom, local(2025, 6, 10, 9), local(2025, 6, 11, 9))
+    weeks = one_week(manager, iom, dyo)
+    assert weeks[iom.pk].contacts.shown == "2 of 3"
+    assert weeks[iom.pk].contacts.rag is Rag.AMBER
+    assert weeks[iom.pk].drug_tests.shown == "2 of 2"
+    # A level of 0 sets no target: not assessed, and said so.
+    assert weeks[dyo.pk].contacts.applies is False
+    assert weeks[dyo.pk].contacts.not_applicable_because == "No contact target set for DYOs"
+
+
+def test_a_week_is_measured_against_the_tier_held_last_in_it(db):
+    """Stepped down to IOM on Wednesday 11 June: the IOM level for that week, the PPO level
+    the week before; stepped up from IOM on Sunday 15 June: the PPO level that week."""
+    manager = staff(Role.PPO_MANAGER)
+    worker = staff(Role.KEY_WORKER)
+    down = OffenderFactory()
+    ProgrammeEpisodeFactory(
+        offender=down,
+        selected_on=d("2024-01-01"),
+        deselected_on=d("2025-06-11"),
+        deselection_reason="stepped_down",
+    )
+    ProgrammeEpisodeFactory(offender=down, kind=ProgrammeKind.IOM, selected_on=d("2025-06-11"))
+    up = OffenderFactory()
+    ProgrammeEpisodeFactory(
+        offender=up,
+        kind=ProgrammeKind.IOM,
+        selected_on=d("2024-01-01"),
+        deselected_on=d("2025-06-15"),
+    )
+    ProgrammeEpisodeFactory(offender=up, selected_on=d("2025-06-15"))
+    for person in (down, up):
+        contacts(person, worker, *in_week_of_9_june(2))
+        contacts(person, worker, local(2025, 6, 3, 10), local(2025, 6, 4, 10))
+    table = weekly_compliance(
+        user=manager,
+        as_of=d("2025-06-16"),
+        offender_ids=[down.pk, up.pk],
+        complete_weeks=2,
+        include_current=False,
+    )
+    assert week_of(table, down, "2025-06-02").contacts.shown == "2 of 4"
+    assert week_of(table, down, "2025-06-09").contacts.shown == "2 of 2"
+    assert week_of(table, down, "2025-06-09").tier == ProgrammeKind.IOM
+    assert week_of(table, up, "2025-06-02").contacts.shown == "2 of 2"
+    assert week_of(table, up, "2025-06-09").contacts.shown == "2 of 4"
 
 
 def test_targets_come_from_the_scheme_settings(kw):
@@ -426,12 +554,17 @@ def test_targets_come_from_the_scheme_settings(kw):
 #      -> below target on contacts (amber).
 #   D  PPO until Tuesday 1 April (first day off the scheme): weeks of 17 Mar, 24 Mar and 31 Mar
 #      assessed with no contacts -> 0 of 3, none in the last 4 weeks.
-#   E  a DYO: never assessed.
+#   E  a DYO since 2024, not on licence: assessed against the DYO level (4 contacts by
+#      default), with one contact in the week of 9 June and none otherwise: 0 of 13, 0 of 4.
+#      This week: no contact -> below target (red).
 #
-# Contacts, 13 weeks: met 4 + 2 + 2 + 0 = 8 of 13 + 2 + 3 + 3 = 21 -> 38%.
-# Contacts, 4 weeks:  met 3 + 2 + 2 = 7 of 4 + 2 + 3 = 9 -> 78%.
-# Drug tests (B and C), 13 and 4 weeks: met 1 + 1 = 2 of 2 + 3 = 5 -> 40%.
-# Week of 9 June: A 3 (no), B 4, C 4, D n/a -> 2 of 3 -> 67%.
+# PPOs only (A to D), as the PPO tier's own figures:
+#   Contacts, 13 weeks: met 4 + 2 + 2 + 0 = 8 of 13 + 2 + 3 + 3 = 21 -> 38%.
+#   Contacts, 4 weeks:  met 3 + 2 + 2 = 7 of 4 + 2 + 3 = 9 -> 78%.
+#   Drug tests (B and C), 13 and 4 weeks: met 1 + 1 = 2 of 2 + 3 = 5 -> 40%.
+# Every tier together (E's weeks added): contacts 8 of 34 -> 24% over 13 weeks, 7 of 13
+# -> 54% over 4; drug tests as for the PPOs (E is not on licence).
+# Week of 9 June: A 3 (no), B 4, C 4, D n/a, E 1 (no) -> 2 of 4 -> 50%.
 
 AS_OF = d("2025-06-18")
 
@@ -499,7 +632,8 @@ def small_scheme(kw):
 def test_scheme_figures_for_4_and_13_weeks_match_the_hand_count(small_scheme):
     manager = staff(Role.PPO_MANAGER)
     summary = compliance_summary(user=manager, as_of=AS_OF)
-    four, thirteen = summary.periods
+    by_tier = {tier.targets.tier: tier for tier in summary.by_tier}
+    four, thirteen = by_tier[ProgrammeKind.PPO].periods
     assert (len(four.weeks), four.first_day, four.last_day) == (4, d("2025-05-19"), d("2025-06-15"))
     assert (len(thirteen.weeks), thirteen.first_day) == (13, d("2025-03-17"))
     assert (thirteen.contacts.met, thirteen.contacts.assessed, thirteen.contacts.share) == (
@@ -510,35 +644,53 @@ def test_scheme_figures_for_4_and_13_weeks_match_the_hand_count(small_scheme):
     assert (four.contacts.met, four.contacts.assessed, four.contacts.share) == (7, 9, 78)
     assert (thirteen.drug_tests.met, thirteen.drug_tests.assessed) == (2, 5)
     assert (four.drug_tests.met, four.drug_tests.assessed, four.drug_tests.shown) == (2, 5, "40%")
+    dyo_four, dyo_thirteen = by_tier[ProgrammeKind.DYO].periods
+    assert (dyo_thirteen.contacts.met, dyo_thirteen.contacts.assessed) == (0, 13)
+    assert (dyo_four.contacts.met, dyo_four.contacts.assessed) == (0, 4)
+    assert dyo_four.drug_tests.assessed == 0
+    assert not by_tier[ProgrammeKind.IOM].assessed
+    every_four, every_thirteen = summary.periods
+    assert (every_thirteen.contacts.met, every_thirteen.contacts.assessed) == (8, 34)
+    assert (every_four.contacts.met, every_four.contacts.assessed, every_four.contacts.share) == (
+        7,
+        13,
+        54,
+    )
+    assert (every_four.drug_tests.met, every_four.drug_tests.assessed) == (2, 5)
     week_of_9_june = summary.by_week[0]
     assert week_of_9_june.first_day == d("2025-06-09")
-    assert (week_of_9_june.contacts.met, week_of_9_june.contacts.assessed) == (2, 3)
+    assert (week_of_9_june.contacts.met, week_of_9_june.contacts.assessed) == (2, 4)
     assert len(summary.by_week) == 13
-    # D is counted (on the scheme in the period); the DYO is not a PPO.
-    assert summary.people_counted == 4
+    # D is counted (on the scheme in the period), and so is the DYO.
+    assert summary.people_counted == 5
 
 
 def test_below_target_this_week_lists_the_worst_first(small_scheme):
     manager = staff(Role.PPO_MANAGER)
     summary = compliance_summary(user=manager, as_of=AS_OF)
     names = [b.offender.first_name for b in summary.below_target]
-    assert names == ["Bea", "Cal"]
-    bea, cal = summary.below_target
+    assert names == ["Bea", "Eve", "Cal"]  # red (by name), then amber
+    bea, eve, cal = summary.below_target
     assert (bea.this_week.contacts.shown, bea.this_week.contacts.rag) == ("1 of 4", Rag.RED)
+    assert (eve.this_week.tier, eve.this_week.contacts.shown) == (ProgrammeKind.DYO, "0 of 4")
     assert (cal.this_week.contacts.shown, cal.this_week.drug_tests.shown) == ("2 of 4", "2 of 2")
     event = AuditEvent.objects.get(action=AuditAction.LIST, detail__view="compliance")
-    assert event.offender_ids == sorted([small_scheme["b"].pk, small_scheme["c"].pk])
+    assert event.offender_ids == sorted(small_scheme[k].pk for k in ("b", "c", "e"))
 
 
 def test_a_key_workers_figures_cover_only_their_people(small_scheme, kw):
     summary = compliance_summary(user=kw, as_of=AS_OF)
-    four, thirteen = summary.periods
-    assert [b.offender.first_name for b in summary.below_target] == ["Bea"]
+    four, thirteen = next(t for t in summary.by_tier if t.targets.tier == "ppo").periods
+    assert [b.offender.first_name for b in summary.below_target] == ["Bea", "Eve"]
     # A and B in the last 4 weeks: 3 + 2 met of 4 + 2; tests: B's 1 of 2.
     assert (four.contacts.met, four.contacts.assessed) == (5, 6)
     assert (four.drug_tests.met, four.drug_tests.assessed) == (1, 2)
     # 13 weeks: A 4 of 13, B 2 of 2, D 0 of 3.
     assert (thirteen.contacts.met, thirteen.contacts.assessed) == (6, 18)
+    # With their DYO, E: 4 and 13 more weeks, none met.
+    every_four, every_thirteen = summary.periods
+    assert (every_four.contacts.met, every_four.contacts.assessed) == (5, 10)
+    assert (every_thirteen.contacts.met, every_thirteen.contacts.assessed) == (6, 31)
 
 
 # --- Who may see compliance --------------------------------------------------------------------
@@ -597,7 +749,9 @@ def test_page_for_a_key_worker_lists_only_their_people(client, small_scheme, kw,
     assert "Premium service compliance" in page
     assert "Bea Brown" in page
     assert "Cal Clark" not in page  # someone else's
-    assert "83%" in page  # last 4 weeks, 5 of 6 PPO-weeks
+    assert "83%" in page  # PPOs, last 4 weeks, 5 of 6 PPO-weeks
+    assert "50%" in page  # every tier, last 4 weeks: 5 of 10 person-weeks
+    assert "2 contacts a week; 1 drug test a week for people on licence" in page  # IOM
 
 
 def test_page_for_a_manager_shows_the_scheme(client, small_scheme, on_18_june):
