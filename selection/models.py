@@ -18,6 +18,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from offenders.models import ScaledApproach
 from ppo_case.fields import BoundedTextField
 
 
@@ -295,9 +296,17 @@ class RunEntry(models.Model):
         return f"{self.rank}. {self.offender_id}: {self.score}"
 
 
+class PanelKind(models.TextChoices):
+    # DESIGN.md "selection": the multi-agency panel deciding PPOs and the IOM tier.
+    SELECTION = "selection", "Selection panel"
+    # 003 §7.2: Deter Young Offenders are identified by the YOT (selection.panel).
+    DYO = "dyo", "DYO panel"
+
+
 class SelectionPanel(models.Model):
     """A multi-agency panel meeting that decides who is on which tier (DESIGN.md)."""
 
+    kind = models.CharField(max_length=10, choices=PanelKind.choices, default=PanelKind.SELECTION)
     held_on = models.DateField()
     chair = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="panels_chaired"
@@ -313,7 +322,7 @@ class SelectionPanel(models.Model):
         ordering = ["-held_on", "-pk"]
 
     def __str__(self) -> str:
-        return f"Selection panel of {self.held_on}"
+        return f"{self.get_kind_display()} of {self.held_on}"
 
 
 class DecisionKind(models.TextChoices):
@@ -324,6 +333,10 @@ class DecisionKind(models.TextChoices):
     DEFER = "defer", "Defer"
     # 001 §4.4: a managed exit into the Drug Interventions Programme / CJIT.
     EXIT_DIP = "exit_dip", "Managed exit to DIP/CJIT"
+    # 003 §7.2-7.4: the YOT marks a Deter Young Offender (Asset score, Scaled Approach).
+    MARK_DYO = "mark_dyo", "Mark as a Deter Young Offender"
+    # 003 §7.5: the exit review that ends a DYO, with its exit strategy.
+    END_DYO = "end_dyo", "End DYO (exit review)"
 
 
 class ExitOutcome(models.TextChoices):
@@ -351,6 +364,17 @@ class PanelDecision(models.Model):
     # Required when the decision departs from the ranking, or de-selects for "other".
     reason = BoundedTextField(blank=True, max_length=2000)
     departs_from_ranking = models.BooleanField(default=False)
+    # Marking a DYO: the Asset score and Scaled Approach tier it was decided on
+    # (003 §7.3-7.4), kept as they were that day whatever later assessments say.
+    asset_score = models.PositiveSmallIntegerField(
+        "Asset score", null=True, blank=True, validators=[MaxValueValidator(64)]
+    )
+    scaled_approach = models.CharField(max_length=10, choices=ScaledApproach.choices, blank=True)
+    # Ending a DYO: the exit strategy and the one agency leading it (003 §7.5).
+    exit_lead_agency = models.ForeignKey(
+        "access.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    exit_strategy = BoundedTextField(blank=True, max_length=2000)
     run_entry = models.ForeignKey(
         RunEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -378,3 +402,37 @@ class PanelDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.offender_id} at {self.panel}"
+
+
+class TransferRecord(models.Model):
+    """A transfer summary sent to the scheme a de-selected PPO has moved to.
+
+    003 §6.2(2), DESIGN.md rule 2: "The PPO scheme in the receiving area should be
+    informed wherever possible." One per moved-area de-selection; what was sent is kept
+    as it was on the day (`contents`), so the record shows exactly what was disclosed.
+    """
+
+    decision = models.OneToOneField(
+        PanelDecision, on_delete=models.PROTECT, related_name="transfer"
+    )
+    receiving_scheme = models.CharField("receiving scheme", max_length=200)
+    receiving_area = models.CharField("area", max_length=200)
+    receiving_contact = BoundedTextField("contact", max_length=500)
+    # The summary as sent: [{"title": ..., "rows": [[label, text], ...]}, ...].
+    contents = models.JSONField(default=list)
+    as_of = models.DateField()
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Transfer summary to {self.receiving_scheme} ({self.receiving_area})"
+
+    @property
+    def recipient(self) -> str:
+        """Who it was disclosed to, as the audit trail names them."""
+        return f"{self.receiving_scheme}, {self.receiving_area}: {self.receiving_contact}"[:200]

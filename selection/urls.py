@@ -47,3 +47,58 @@ urlpatterns = [
         name="matrix-new-draft",
     ),
 ]
+
+from . import profile_views  # noqa: E402
+
+# The person's "Selection & panel" tab and the documents its decisions produce.
+urlpatterns += [
+    path("people/<selection_id:offender_id>/", profile_views.person_view, name="person"),
+    path(
+        "decisions/<selection_id:decision_id>/letter.pdf",
+        profile_views.letter_view,
+        name="decision-letter",
+    ),
+    path(
+        "decisions/<selection_id:decision_id>/transfer/",
+        profile_views.transfer_view,
+        name="transfer",
+    ),
+    path(
+        "transfers/<selection_id:transfer_id>/summary.pdf",
+        profile_views.transfer_pdf_view,
+        name="transfer-pdf",
+    ),
+]
+
+from . import dyo_views  # noqa: E402
+
+# Deter Young Offenders (003 §7): the list, and marking and ending a DYO.
+urlpatterns += [
+    path("dyo/", dyo_views.dyo_index_view, name="dyo"),
+    path("dyo/people/<selection_id:offender_id>/mark/", dyo_views.dyo_mark_view, name="dyo-mark"),
+    path("dyo/people/<selection_id:offender_id>/end/", dyo_views.dyo_end_view, name="dyo-end"),
+]
+
+from . import panel_views  # noqa: E402
+
+# Selection panels, their decisions, and risk assessments (issue 7 items 5 and 6).
+urlpatterns += [
+    path("panels/", panel_views.panel_list_view, name="panels"),
+    path("panels/new/", panel_views.panel_create_view, name="panel-create"),
+    path("panels/<selection_id:panel_id>/", panel_views.panel_view, name="panel"),
+    path(
+        "panels/<selection_id:panel_id>/people/<selection_id:offender_id>/decision/",
+        panel_views.panel_decide_view,
+        name="panel-decide",
+    ),
+    path(
+        "people/<selection_id:offender_id>/decisions/new/",
+        panel_views.person_decide_view,
+        name="person-decide",
+    ),
+    path(
+        "people/<selection_id:offender_id>/risk-assessments/new/",
+        panel_views.risk_assessment_create_view,
+        name="risk-assessment-create",
+    ),
+]

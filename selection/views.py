@@ -26,7 +26,7 @@ from access.errors import ApplicationError, NotPermitted, Refused
 from access.policy import Actor, RecordKind, actor_for, visible_fields
 from access.submissions import Outcome, save_once
 
-from . import selectors, services
+from . import panel_selectors, selectors, services
 from .forms import (
     ADD_FIELDS,
     AdoptForm,
@@ -238,6 +238,8 @@ def run_view(request: HttpRequest, run_id: int) -> HttpResponse:
             "threshold": _number(run.version.threshold),
             "shows_where": "in_custody" in custody_fields,
             "balances": _balance_rows(ranking),
+            # "Record a decision" beside each row, for those who record panel decisions.
+            "can_decide": panel_selectors.may_decide_any(actor),
         },
     )
 

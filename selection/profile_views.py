@@ -1,0 +1,171 @@
+"""The person's "Selection & panel" tab, and the documents its decisions produce.
+
+Who sees what is the selectors' business (selection.profile, selection.letters): the views
+show what they return, turn a role's refusal into a 403 (audited by the 403 handler) and a
+service's message into the error summary.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_http_methods
+
+from access.errors import ApplicationError, NotPermitted, Refused
+from access.policy import actor_for
+from access.submissions import OnceOnlyForm, Outcome, save_once
+from offenders.tabs import tabs_for
+
+from . import letters, profile
+from .forms import plain_number
+
+# The other engineer's risk assessment form (issue 7 item 5), when it is there.
+RISK_ASSESSMENT_CREATE = "selection:risk-assessment-create"
+
+
+def _optional_url(name: str, *args: Any) -> str:
+    """A page that may not be built yet: no link rather than an error."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+@login_required
+def person_view(request: HttpRequest, offender_id: int) -> HttpResponse:
+    actor = actor_for(request.user)
+    selection = profile.person_selection(user=actor, offender_id=offender_id)
+    offender = selection.offender
+    decisions = [
+        {
+            "decision": d,
+            "move": profile.tier_move(d.from_tier, d.to_tier),
+            "deselection_reason": profile.deselection_reason_label(d.deselection_reason),
+            "letter": selection.manages and letters.letter_applies(d),
+            "transfer_applies": selection.manages and letters.transfer_applies(d),
+            "transfer": selection.transfers.get(d.pk),
+        }
+        for d in selection.decisions
+    ]
+    return render(
+        request,
+        "selection/person.html",
+        {
+            "selection": selection,
+            "offender": offender,
+            "name": selection.name,
+            "person_tabs": tabs_for(actor, offender.pk),
+            "scores": [(entry, plain_number(entry.score)) for entry in selection.scores],
+            "decisions": decisions,
+            "risk_assessment_url": (
+                _optional_url(RISK_ASSESSMENT_CREATE, offender.pk) if selection.manages else ""
+            ),
+        },
+    )
+
+
+def _pdf(document: letters.Document) -> HttpResponse:
+    response = HttpResponse(document.pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+    # A named person's document: not kept by the browser or any proxy.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def letter_view(request: HttpRequest, decision_id: int) -> HttpResponse:
+    try:
+        document = letters.selection_letter(user=request.user, decision_id=decision_id)
+    except NotPermitted as refusal:
+        raise Refused(letters.DECISION, decision_id, refusal.message) from None
+    return _pdf(document)
+
+
+class TransferForm(OnceOnlyForm):
+    """The receiving scheme (003 §6.2(2)). Kept beside its one view: selection.forms
+    holds the matrix's forms."""
+
+    receiving_scheme = forms.CharField(
+        label="Receiving scheme",
+        max_length=200,
+        required=False,
+        help_text="For example, Northtown PPO scheme",
+    )
+    receiving_area = forms.CharField(label="Area", max_length=200, required=False)
+    receiving_contact = forms.CharField(
+        label="Contact at the receiving scheme",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea,
+        help_text="Who the summary goes to: name, role, and an email address or phone number",
+    )
+
+
+def _place_error(form: Any, error: Exception) -> None:
+    if isinstance(error, ApplicationError) and error.field_errors:
+        for name, errors in error.field_errors.items():
+            form.add_error(name if name in form.fields else None, errors)
+        return
+    message = error.message if isinstance(error, ApplicationError) else str(error)
+    form.add_error(None, message)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def transfer_view(request: HttpRequest, decision_id: int) -> HttpResponse:
+    try:
+        decision, sent = letters.transfer_decision(user=request.user, decision_id=decision_id)
+    except NotPermitted as refusal:
+        raise Refused(letters.DECISION, decision_id, refusal.message) from None
+    form = TransferForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+
+        def save() -> Outcome:
+            record = letters.transfer_record_create(
+                user=request.user,
+                decision_id=decision.pk,
+                receiving_scheme=form.cleaned_data["receiving_scheme"],
+                receiving_area=form.cleaned_data["receiving_area"],
+                receiving_contact=form.cleaned_data["receiving_contact"],
+            )
+            return Outcome(
+                reverse("selection:transfer", args=[decision.pk]),
+                f"Transfer summary recorded as sent to {record.receiving_scheme}",
+            )
+
+        assert form.token is not None  # a valid form has its token (OnceOnly.clean)
+        try:
+            outcome = save_once(user=request.user, token=form.token, save=save)
+        except NotPermitted as refusal:
+            raise Refused(letters.DECISION, decision.pk, refusal.message) from None
+        except (ValidationError, ApplicationError) as error:
+            _place_error(form, error)
+        else:
+            (messages.info if outcome.repeated else messages.success)(request, outcome.message)
+            return redirect(outcome.url)
+    return render(
+        request,
+        "selection/transfer.html",
+        {
+            "decision": decision,
+            "offender": decision.offender,
+            "sent": sent,
+            "form": form,
+        },
+    )
+
+
+@login_required
+def transfer_pdf_view(request: HttpRequest, transfer_id: int) -> HttpResponse:
+    try:
+        _, document = letters.transfer_summary(user=request.user, transfer_id=transfer_id)
+    except NotPermitted as refusal:
+        raise Refused(letters.TRANSFER, transfer_id, refusal.message) from None
+    return _pdf(document)
