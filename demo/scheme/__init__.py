@@ -2,18 +2,36 @@
 
 Shaped like the Stockton scheme of 001 §5.4–5.5: 41 current PPOs, of whom 9 are in the
 community on a community order or licence, 8 in the community with no statutory supervision,
-23 in custody serving sentences and 1 remanded; 7 of the 41 hold CRASBOs. Around them: former
-PPOs, Deter Young Offenders, referrals to the partner agencies, and a pool of about 1,500 other
-known offenders whose offending follows 000 §1.1 ("approximately 10% of the active offender
+23 in custody serving sentences and 1 remanded; 7 of the 41 hold CRASBOs. Around them: 10
+former PPOs, 5 of whom stepped down to the IOM tier and are on it today (003 §4.6), 6 Deter
+Young Offenders, referrals to the partner agencies, and a pool of about 1,500 other known
+offenders whose offending follows 000 §1.1 ("approximately 10% of the active offender
 population are responsible for 50% of all crime").
 
+Who is on which tier comes only from recorded panel decisions (`selection.panel`), as on a
+live scheme: monthly selection panels chaired by the demo PPO manager over the last five
+years, the most recent about five weeks ago, select, step down, step up, de-select (with
+003 §6.2's reasons) and exit people on Wednesdays; the YOT worker's DYO panels mark the Deter
+Young Offenders. The default selection matrix (selection migration 0002) scores one past
+selection run, a week before the most recent panel; that panel selects two people the run
+ranks within capacity, defers one, and departs from the ranking once, with its reason, to
+step a PPO down to IOM. Every earlier selection departs from a ranking that did not exist,
+and says so. Risk assessments (OASys by probation, OGRS for some of the pool) precede each
+selection and each step down or de-selection; one PPO serving a long sentence has a current
+one (003 §6.2(3)).
+
 Every person, name, address and number is invented (Faker en_GB; its phone numbers are Ofcom's
-drama ranges). The same seed gives the same people: one `random.Random` and one Faker instance,
-both seeded, are consumed in a fixed order, and every date is an offset from today.
+drama ranges). The same seed gives the same people and history: one `random.Random` and one
+Faker instance, both seeded, are consumed in a fixed order, and every date is an offset from
+today (panel days are 28 days apart, moved together to a Wednesday).
 
 Running it again is a no-op: agencies, logins and the scheme are found by name; demo people by
-their local reference (DEMO-<seed>-<n>), and a person who already exists keeps their records.
-Seeding is not anyone consulting a record, so nothing here writes to the audit trail.
+their local reference (DEMO-<seed>-<n>), and a person who already exists keeps their records;
+the selection history is written only for people created in the same run. People and their
+casework are bulk-inserted, which is nobody consulting or altering a record, so they write
+no audit rows. The selection history goes through selection's services, which audit what they
+write: those rows name the demo manager (or YOT worker), the "command" channel and
+"seed_demo --seed N", so the audit log shows truthfully who recorded what, and when.
 """
 
 from __future__ import annotations

@@ -19,12 +19,12 @@ from offenders.models import (
     ExitRoute,
     IomGrade,
     MappaLevel,
-    ProgrammeKind,
     ScaledApproach,
     Sex,
     Strand,
     Supervision,
 )
+from selection.models import DecisionKind, ExitOutcome, RiskTool, RoshLevel
 
 from .specs import (
     AGE_OF_CRIMINAL_RESPONSIBILITY,
@@ -37,8 +37,10 @@ from .specs import (
     ETHNICITY_WEIGHTS,
     FORMER_PPOS,
     HISTORY_DAYS,
+    IOM_COHORT,
     KEY_WORKERS,
     LOGINS,
+    PANEL_EVERY_DAYS,
     POOL_EMERGING,
     POOL_LOG_MEDIAN,
     POOL_MAX_EVENTS,
@@ -52,6 +54,8 @@ from .specs import (
     PPO_TOTAL,
     PRISONS,
     RECENT_DAYS,
+    RECENT_PANEL_AGO,
+    RUN_BEFORE_PANEL_DAYS,
     SCHEME_AREA,
     STREET_KINDS,
     TOP_DECILE_SHARE,
@@ -77,12 +81,64 @@ class CustodyPlan:
 
 
 @dataclass
-class EpisodePlan:
+class DecisionPlan:
+    """One panel decision about a person, on a panel day (`panel_day_*`): a selection
+    panel's, or for a Deter Young Offender the YOT's DYO panel's.
+
+    The writer records it through `selection.panel.panel_decide`, which opens and closes
+    the person's programme episodes on the panel's date: there are no others. `reason` is
+    always recorded: it is required where a decision departs from the latest run's
+    ranking, and every selection before the demo's one run departs from it (there is
+    none to follow).
+    """
+
+    days_ago: int
     kind: str
-    selected_ago: int
-    deselected_ago: int | None = None
-    reason: str = ""
-    exit_route: str = ""
+    reason: str
+    deselection_reason: str = ""
+    exit_outcome: str = ""
+    # Marking a DYO: what the YOT decided on (003 §7.3-7.4).
+    asset_score: int | None = None
+    scaled_approach: str = ""
+
+
+@dataclass
+class RiskPlan:
+    """A risk assessment (selection.services.risk_assessment_record)."""
+
+    days_ago: int
+    tool: str
+    likelihood: int  # of re-offending, % (OGRS / OASys)
+    rosh: str  # risk of serious harm
+
+
+# Decisions that put a person on a tier (selection.panel MOVES).
+OPENING_DECISIONS = (
+    DecisionKind.SELECT,
+    DecisionKind.STEP_UP,
+    DecisionKind.STEP_DOWN,
+    DecisionKind.MARK_DYO,
+)
+
+
+def panel_day_on_or_before(days_ago: int) -> int:
+    """The panel held on that day or nearest before it, among those before the demo's
+    selection run (RECENT_PANEL_AGO is the one panel after it)."""
+    k = max(1, math.ceil((days_ago - RECENT_PANEL_AGO) / PANEL_EVERY_DAYS))
+    return RECENT_PANEL_AGO + k * PANEL_EVERY_DAYS
+
+
+def panel_day_on_or_after(days_ago: int) -> int:
+    """The panel held on that day or nearest after it, among those before the run (so
+    never later than the last of them)."""
+    k = max(1, (days_ago - RECENT_PANEL_AGO) // PANEL_EVERY_DAYS)
+    return RECENT_PANEL_AGO + k * PANEL_EVERY_DAYS
+
+
+RUN_AGO = RECENT_PANEL_AGO + RUN_BEFORE_PANEL_DAYS
+# Every decision before the run departs from "the latest ranking" (there is none):
+# panel.py asks for the reason, and this is the true one.
+BEFORE_ANY_RUN = "Selected before PPO Case: there is no selection run to compare with."
 
 
 @dataclass
@@ -128,7 +184,7 @@ EventPlan = tuple[str, int | None, int, int]
 @dataclass
 class PersonPlan:
     index: int
-    group: str  # "ppo", "former", "dyo" or "pool"
+    group: str  # "ppo", "former", "iom", "dyo" or "pool"
     situation: str  # for a PPO: "supervised", "unsupervised", "custody" or "remand"
     age: int
     birthday_offset: int
@@ -149,7 +205,8 @@ class PersonPlan:
     crasbo: bool = False
     mappa_level: int | None = None
     iom_grade: str = ""
-    strand: str = ""
+    # 000 §2.2: strands are not mutually exclusive.
+    strands: tuple[str, ...] = ()
     asset_score: int | None = None
     scaled_approach: str = ""
     key_worker: str | None = None
@@ -157,7 +214,10 @@ class PersonPlan:
     event_count: int = 0
     window: tuple[int, int, float] = (1, HISTORY_DAYS, 1.0)  # recent end, far end, recency
     custody: list[CustodyPlan] = field(default_factory=list)
-    episodes: list[EpisodePlan] = field(default_factory=list)
+    # Spells on a tier (PPO, IOM, DYO), as the decisions that open and close them, oldest
+    # first.
+    decisions: list[DecisionPlan] = field(default_factory=list)
+    risk_assessments: list[RiskPlan] = field(default_factory=list)
     events: list[EventPlan] = field(default_factory=list)
     contacts: list[ContactPlan] = field(default_factory=list)
     drug_tests: list[DrugTestPlan] = field(default_factory=list)
@@ -169,6 +229,12 @@ class PersonPlan:
     @property
     def oldest_custody_ago(self) -> int:
         return max((c.started_ago for c in self.custody), default=0)
+
+    @property
+    def on_tier_since(self) -> int:
+        """Days ago the person joined the tier they are on now."""
+        joined = [d.days_ago for d in self.decisions if d.kind in OPENING_DECISIONS]
+        return min(joined)
 
 
 @dataclass
@@ -246,7 +312,7 @@ class _Planner:
         if person.custody and person.cro_serial is None:
             person.cro_serial = next(self.cro_serials)
         if not person.crn and (
-            person.group in ("ppo", "former")
+            person.group in ("ppo", "former", "iom")
             or person.supervision
             in (Supervision.COMMUNITY_ORDER, Supervision.LICENCE, Supervision.SUSPENDED_SENTENCE)
         ):
@@ -481,6 +547,12 @@ def build_plan(seed: int, category_names: list[str], acquisitive: list[bool]) ->
         planner.offending(person)
     _recent_work(planner, people)
     _referrals(planner, people)
+    # Last, so that adding them left every person and record above as it was.
+    people.extend(_iom_cohort(planner, start=len(people)))
+    _stepped_up(planner, people)
+    _deferred(people, [pool[i] for i in sorted(emerging)])
+    _dyo_markings(planner, people)
+    _risk_assessments(planner, people, [pool[i] for i in sorted(emerging)])
     return DemoPlan(seed=seed, password=demo_password(seed), staff_names=staff_names, people=people)
 
 
@@ -529,13 +601,16 @@ def _current_ppos(planner: _Planner, *, start: int) -> list[PersonPlan]:
         if rng.random() < 0.2:
             person.aliases = f"{planner.fake.first_name_male()} {person.last_name}"
         selected_ago = rng.randint(30, 3 * 365)
-        person.episodes.append(EpisodePlan(ProgrammeKind.PPO, selected_ago=selected_ago))
+        person.decisions.append(_selected(person, selected_ago))
         if situation in ("supervised", "unsupervised"):
             grade = community_grades[counters["community"]]
             counters["community"] += 1
             person.iom_grade = grade
-            person.strand = (
-                Strand.CATCH_CONVICT if grade == IomGrade.RED else Strand.REHABILITATE_RESETTLE
+            # Known to be offending: caught and convicted, and still offered resettlement.
+            person.strands = (
+                (Strand.CATCH_CONVICT, Strand.REHABILITATE_RESETTLE)
+                if grade == IomGrade.RED
+                else (Strand.REHABILITATE_RESETTLE,)
             )
             last_event = {
                 IomGrade.RED: rng.randint(1, 20),
@@ -572,7 +647,7 @@ def _current_ppos(planner: _Planner, *, start: int) -> list[PersonPlan]:
             n = counters["custody"]
             counters["custody"] += 1
             person.iom_grade = IomGrade.BLUE
-            person.strand = rng.choice((Strand.CATCH_CONVICT, Strand.REHABILITATE_RESETTLE))
+            person.strands = (rng.choice((Strand.CATCH_CONVICT, Strand.REHABILITATE_RESETTLE)),)
             months = custody_months[n]
             episode = planner.serving(
                 person, custody_prisons[n], months, due_within=85 if n < 5 else None
@@ -585,7 +660,7 @@ def _current_ppos(planner: _Planner, *, start: int) -> list[PersonPlan]:
             )
         else:  # remand
             person.iom_grade = IomGrade.BLUE
-            person.strand = Strand.CATCH_CONVICT
+            person.strands = (Strand.CATCH_CONVICT,)
             started_ago = rng.randint(10, 45)
             person.custody.append(
                 CustodyPlan(
@@ -603,21 +678,125 @@ def _current_ppos(planner: _Planner, *, start: int) -> list[PersonPlan]:
         planner.with_records(person)
         people.append(person)
 
-    # One PPO was on the scheme before: de-selected for a long sentence, re-selected on release.
-    again = next(p for p in people if p.supervision == Supervision.LICENCE)
-    current = again.episodes[0]
+    # One PPO was on the scheme before: de-selected for a long sentence (the longest of
+    # those now on licence), re-selected ahead of release (003 §6.2(3)).
+    licensed = [p for p in people if p.supervision == Supervision.LICENCE]
+    # Old enough to have been selected, as an adult, before that sentence.
+    adults_then = [p for p in licensed if _adult_since(p) > p.custody[0].started_ago + 530]
+    again = max(adults_then or licensed, key=lambda p: p.custody[0].sentence_months or 0)
+    current = again.decisions[0]
     last_release = again.custody[0]
-    current.selected_ago = min(current.selected_ago, max(1, (last_release.released_ago or 1) - 5))
-    again.episodes.append(
-        EpisodePlan(
-            ProgrammeKind.PPO,
-            selected_ago=last_release.started_ago + rng.randint(200, 500),
-            deselected_ago=last_release.started_ago - rng.randint(20, 60),
-            reason=DeselectionReason.LONG_CUSTODY,
-            exit_route=ExitRoute.NONE,
-        )
+    current.days_ago = _selection_day(
+        again, min(current.days_ago, max(1, (last_release.released_ago or 1) - 5))
     )
+    current.reason = (
+        "Re-selected three months before release, as planned at de-selection "
+        "(003 §6.2(3)); before PPO Case, so there is no selection run to compare with."
+    )
+    first_selected = _selected(again, last_release.started_ago + rng.randint(200, 500))
+    deselected = panel_day_on_or_after(last_release.started_ago - rng.randint(20, 60))
+    if first_selected.days_ago > deselected > current.days_ago:
+        again.decisions[:0] = [
+            first_selected,
+            _leaving(deselected, DeselectionReason.LONG_CUSTODY, ExitRoute.NONE),
+        ]
+    _newcomers(people)
     return people
+
+
+def _newcomers(ppos: list[PersonPlan]) -> None:
+    """Two of the PPOs were selected at the most recent panel, from the run's pool: out
+    of, or about to leave, a short sentence with no supervision to follow (003 §4.5)."""
+
+    def priority(p: PersonPlan) -> tuple[bool, int, int]:
+        grades: dict[str, int] = {IomGrade.RED: 0, IomGrade.AMBER: 1}
+        return (not _short_release(p), grades.get(p.iom_grade, 2), p.index)
+
+    unsupervised = sorted((p for p in ppos if p.situation == "unsupervised"), key=priority)
+    for person in unsupervised[:2]:
+        # Whether they were out by the panel's day depends on the weekday it moves to.
+        reason = (
+            "Prolific, and out of (or about to leave) a short sentence with no statutory "
+            "supervision to follow (003 §4.5): selected."
+            if _short_release(person)
+            else "Prolific and offending now, with no statutory supervision: selected."
+        )
+        person.decisions = [DecisionPlan(RECENT_PANEL_AGO, DecisionKind.SELECT, reason)]
+
+
+def _short_release(person: PersonPlan) -> CustodyPlan | None:
+    """The person's latest sentence, if under 12 months with no supervision after it."""
+    latest = person.custody[0] if person.custody else None
+    if (
+        latest is not None
+        and latest.kind == CustodyKind.SENTENCE
+        and (latest.sentence_months or 0) < 12
+        and latest.supervision_on_release == Supervision.NONE
+    ):
+        return latest
+    return None
+
+
+def _adult_since(person: PersonPlan) -> int:
+    """Days ago the person turned 18, or a few days less (leap days are not counted)."""
+    return (person.age - 18) * 365 + person.birthday_offset
+
+
+def _selection_day(person: PersonPlan, days_ago: int) -> int:
+    """The panel on or before that day, or if they were under 18 then, the first after
+    their 18th birthday: this scheme takes no under-18s as PPOs (003 §7.6-7.8)."""
+    day = panel_day_on_or_before(days_ago)
+    return day if day <= _adult_since(person) else panel_day_on_or_after(_adult_since(person))
+
+
+def _selected(person: PersonPlan, days_ago: int) -> DecisionPlan:
+    return DecisionPlan(_selection_day(person, days_ago), DecisionKind.SELECT, BEFORE_ANY_RUN)
+
+
+# What the panel said when each former PPO left (003 §6.2 (1)-(6)).
+LEAVING_REASONS: dict[str, str] = {
+    DeselectionReason.STOPPED_OFFENDING: (
+        "No arrest or intelligence report for six months (003 §6.2(1)) and engaging with "
+        "the resettlement work: stepped down to IOM for continuing support (003 §4.6)."
+    ),
+    DeselectionReason.MOVED_AREA: (
+        "Moved to live with family in another force area; the receiving scheme has been "
+        "told (003 §6.2(2))."
+    ),
+    DeselectionReason.LONG_CUSTODY: (
+        "Sentenced to a long term, with release more than two years away; the risk "
+        "assessment does not put them among those of greatest risk (003 §6.2(3)). "
+        "Re-selection review three months before release."
+    ),
+    DeselectionReason.TWO_YEAR_REVIEW: (
+        "Reviewed after two years on the scheme (003 §6.2(5)): the approach is not "
+        "working for them; de-selected to free the place, with enforcement continuing."
+    ),
+    DeselectionReason.LIST_REVIEW: (
+        "Replaced at the quarterly list review (003 §6.2(4)); the remaining offending is "
+        "drug-driven, so a managed exit into DIP/CJIT (001 §4.4)."
+    ),
+    DeselectionReason.HIGH_RISK_OF_HARM: (
+        "Latest offending presents a high risk of harm: managed under MAPPA level 2 "
+        "instead (003 §6.2(6))."
+    ),
+}
+EXIT_OUTCOMES: dict[str, str] = {
+    DeselectionReason.MOVED_AREA: ExitOutcome.MOVED_AWAY,
+    DeselectionReason.LONG_CUSTODY: ExitOutcome.CUSTODY,
+    DeselectionReason.LIST_REVIEW: ExitOutcome.TREATMENT,
+}
+
+
+def _leaving(days_ago: int, reason: str, route: str) -> DecisionPlan:
+    """The decision that ends a PPO's spell: a step down to IOM, a managed exit to
+    DIP/CJIT, or a de-selection (selection.panel records the exit route each implies)."""
+    if route == ExitRoute.IOM:
+        return DecisionPlan(days_ago, DecisionKind.STEP_DOWN, LEAVING_REASONS[reason])
+    kind = DecisionKind.EXIT_DIP if route == ExitRoute.DIP_CJIT else DecisionKind.DESELECT
+    return DecisionPlan(
+        days_ago, kind, LEAVING_REASONS[reason], reason, EXIT_OUTCOMES.get(reason, "")
+    )
 
 
 def _former_ppos(planner: _Planner, *, start: int) -> list[PersonPlan]:
@@ -626,7 +805,7 @@ def _former_ppos(planner: _Planner, *, start: int) -> list[PersonPlan]:
         (DeselectionReason.STOPPED_OFFENDING, ExitRoute.IOM),
         (DeselectionReason.MOVED_AREA, ExitRoute.TRANSFER),
         (DeselectionReason.LONG_CUSTODY, ExitRoute.NONE),
-        (DeselectionReason.TWO_YEAR_REVIEW, ExitRoute.IOM),
+        (DeselectionReason.TWO_YEAR_REVIEW, ExitRoute.NONE),
         (DeselectionReason.LIST_REVIEW, ExitRoute.DIP_CJIT),
         (DeselectionReason.HIGH_RISK_OF_HARM, ExitRoute.NONE),
     ]
@@ -638,13 +817,15 @@ def _former_ppos(planner: _Planner, *, start: int) -> list[PersonPlan]:
         person.police_officer = "police"
         person.event_count = rng.randint(14, 32)
         selected_ago = rng.randint(900, 1800)
-        deselected_ago = rng.randint(40, 400)
+        # On a panel day first: what follows (six months quiet, custody) is counted from it.
+        deselected_ago = panel_day_on_or_after(rng.randint(40, 400))
         if reason == DeselectionReason.TWO_YEAR_REVIEW:
             selected_ago = deselected_ago + 2 * 365 + rng.randint(0, 60)
-        person.episodes.append(
-            EpisodePlan(ProgrammeKind.PPO, selected_ago, deselected_ago, reason, route)
-        )
-        person.strand = Strand.REHABILITATE_RESETTLE
+        person.decisions += [
+            _selected(person, selected_ago),
+            _leaving(deselected_ago, reason, route),
+        ]
+        person.strands = (Strand.REHABILITATE_RESETTLE,)
         last_event = deselected_ago + rng.randint(0, 200)
         if reason == DeselectionReason.STOPPED_OFFENDING:
             # 003 §6.2(1): six months without an arrest or intelligence before de-selection.
@@ -683,7 +864,7 @@ def _dyos(planner: _Planner, *, start: int) -> list[PersonPlan]:
         if offset == len(ages) - 1:
             # 003 §7.5: turning 18 within weeks, so the exit strategy is due.
             person.birthday_offset = 365 - rng.randint(20, 50)
-        person.strand = Strand.PREVENT_DETER
+        person.strands = (Strand.PREVENT_DETER,)
         person.key_worker = "yot"
         person.police_officer = "police"
         person.iom_grade = rng.choice((IomGrade.AMBER, IomGrade.GREEN, ""))
@@ -695,7 +876,8 @@ def _dyos(planner: _Planner, *, start: int) -> list[PersonPlan]:
         person.supervision = Supervision.YOUTH_ORDER if offset % 2 else Supervision.NONE
         person.event_count = rng.randint(4, 14)
         person.window = (rng.randint(3, 60), (age - 11) * 365, 1.5)
-        person.episodes.append(EpisodePlan(ProgrammeKind.DYO, selected_ago=rng.randint(30, 500)))
+        marked = panel_day_on_or_before(rng.randint(30, 500))
+        person.decisions.append(DecisionPlan(marked, DecisionKind.MARK_DYO, DYO_REASON))
         people.append(person)
     return people
 
@@ -891,7 +1073,7 @@ def _referrals(planner: _Planner, people: list[PersonPlan]) -> None:
     def refer(
         person: PersonPlan, agency: str, pathway: str, *, closed_ago: int | None = None
     ) -> None:
-        since = person.episodes[0].selected_ago
+        since = person.on_tier_since
         opened_ago = rng.randint(min(7, since), max(7, min(since, 365)))
         if closed_ago is not None:
             closed_ago = min(closed_ago, opened_ago)
@@ -926,3 +1108,252 @@ def _referrals(planner: _Planner, people: list[PersonPlan]) -> None:
             "ete", "ete", rng.randint(10, 90), None, "Excluded from school; college taster course."
         )
     )
+
+
+# --- selection history: the IOM cohort, a step-up, a deferral, risk assessments ----------
+
+IOM_STEP_DOWN_REASONS = (
+    "Responding positively (003 §1.4): in full-time work since the spring and keeping every "
+    "appointment; stepped down to IOM to make way for more actively prolific offenders.",
+    "Drug tests negative for five months and settled in a tenancy: stepped down to IOM for "
+    "continuing support (003 §4.6).",
+    "No arrest for seven months and completed the thinking-skills programme: stepped down "
+    "to IOM (003 §1.4, Annex A Q2).",
+)
+# The most recent panel departs from the run's ranking here, and says why.
+RECENT_STEP_DOWN_REASON = (
+    "The run ranks them within capacity on offending from over six months ago, but there "
+    "has been no arrest or intelligence since, and they are in work and engaging: stepped "
+    "down to IOM to make way for more actively prolific offenders (003 §1.4, Annex A Q2)."
+)
+STEP_UP_REASON = (
+    "Arrested twice in a month while on IOM (003 §5.7): stepped back up to PPO. Before PPO "
+    "Case, so there is no selection run to compare with."
+)
+DEFER_REASON = (
+    "Deferred to next month's panel: the police are to confirm the recent intelligence and "
+    "a current address first."
+)
+IOM_CONTACT_NOTES = (
+    "IOM review: still in work; no concerns.",
+    "IOM review: tenancy going well; benefits sorted.",
+    "IOM check-in: drug worker reports good engagement.",
+)
+
+
+def _iom_cohort(planner: _Planner, *, start: int) -> list[PersonPlan]:
+    """Former PPOs stepped down to the IOM tier (003 §4.6), on it today; the last of them
+    at the most recent panel, on offending the run still counts."""
+    rng = planner.rng
+    people = []
+    for k in range(IOM_COHORT):
+        latest = k == IOM_COHORT - 1
+        person = planner.person(
+            start + k, "iom", age=int(rng.triangular(21, 45, 29)), male_share=0.88
+        )
+        person.key_worker = KEY_WORKERS[k % len(KEY_WORKERS)]
+        person.police_officer = "police"
+        person.strands = (Strand.REHABILITATE_RESETTLE,)
+        person.iom_grade = IomGrade.AMBER if k == 1 else IomGrade.GREEN
+        person.dip_client = k == 1
+        person.supervision = Supervision.COMMUNITY_ORDER if k == 0 else Supervision.NONE
+        if latest:
+            stepped_down = RECENT_PANEL_AGO
+            reason = RECENT_STEP_DOWN_REASON
+            # Busy until seven or eight months before the run, then quiet: the run's
+            # twelve-month window still holds most of it.
+            last_event = RUN_AGO + rng.randint(190, 240)
+            person.event_count = rng.randint(38, 48)
+            person.window = (last_event, last_event + rng.randint(200, 260), 1.0)
+        else:
+            stepped_down = panel_day_on_or_before(rng.randint(60 + 120 * k, 180 + 120 * k))
+            reason = IOM_STEP_DOWN_REASONS[k % len(IOM_STEP_DOWN_REASONS)]
+            # 003 §6.2(1): six months without an arrest or intelligence first.
+            last_event = stepped_down + rng.randint(185, 280)
+            person.event_count = rng.randint(20, 36)
+            person.window = (last_event, last_event + rng.randint(400, 800), 1.4)
+        person.decisions = [
+            _selected(person, stepped_down + rng.randint(365, 900)),
+            DecisionPlan(stepped_down, DecisionKind.STEP_DOWN, reason),
+        ]
+        planner.prior_custody(person, last_event, rng.randint(0, 2))
+        person.custody.sort(key=lambda c: c.started_ago)
+        planner.with_records(person)
+        planner.offending(person)
+        if k != 2:
+            # The IOM contact level: a fortnightly appointment and a police home visit.
+            worker = person.key_worker
+            for days_ago in (rng.randint(2, 6), rng.randint(15, 20)):
+                person.contacts.append(
+                    ContactPlan(
+                        days_ago,
+                        rng.randint(9, 16),
+                        rng.choice((0, 30)),
+                        ContactKind.OFFICE,
+                        ContactOutcome.ATTENDED,
+                        rng.choice(IOM_CONTACT_NOTES),
+                        worker,
+                        "probation",
+                    )
+                )
+            person.contacts.append(
+                ContactPlan(
+                    rng.randint(8, 13),
+                    rng.randint(10, 18),
+                    0,
+                    ContactKind.HOME_VISIT,
+                    ContactOutcome.ATTENDED,
+                    "IOM home visit with the police: settled, no concerns.",
+                    "police",
+                    "police",
+                )
+            )
+        people.append(person)
+    return people
+
+
+def _stepped_up(planner: _Planner, people: list[PersonPlan]) -> None:
+    """One PPO was stepped down to IOM before, then stepped back up on re-offending."""
+    rng = planner.rng
+    candidates = [
+        p
+        for p in people
+        if p.group == "ppo"
+        and p.situation == "supervised"
+        and len(p.decisions) == 1
+        and p.decisions[0].days_ago > RECENT_PANEL_AGO
+    ]
+    candidates.sort(key=lambda p: (p.iom_grade != IomGrade.RED, p.index))
+    on_iom, before = rng.randint(120, 300), rng.randint(300, 700)
+    for person in candidates:
+        current = person.decisions[0]
+        stepped_down = panel_day_on_or_before(current.days_ago + on_iom)
+        first = _selected(person, stepped_down + before)
+        if first.days_ago > stepped_down:
+            person.decisions = [
+                first,
+                DecisionPlan(stepped_down, DecisionKind.STEP_DOWN, IOM_STEP_DOWN_REASONS[2]),
+                DecisionPlan(current.days_ago, DecisionKind.STEP_UP, STEP_UP_REASON),
+            ]
+            return
+
+
+def _deferred(people: list[PersonPlan], emerging: list[PersonPlan]) -> None:
+    """The most recent panel defers one of the pool's emerging offenders."""
+    # In the community from the run to the panel, whichever weekday that moves to.
+    days = range(RECENT_PANEL_AGO - 6, RUN_AGO + 1)
+    free = [p for p in emerging if not any(c.holds(day) for c in p.custody for day in days)]
+    if free:
+        free[0].decisions.append(DecisionPlan(RECENT_PANEL_AGO, DecisionKind.DEFER, DEFER_REASON))
+
+
+def _rosh(rng: random.Random, person: PersonPlan) -> str:
+    if person.mappa_level is not None:
+        return RoshLevel.HIGH
+    return rng.choices([RoshLevel.LOW, RoshLevel.MEDIUM, RoshLevel.HIGH], [20, 65, 15])[0]
+
+
+def _risk_assessments(
+    planner: _Planner, people: list[PersonPlan], emerging: list[PersonPlan]
+) -> None:
+    """OASys assessments by probation: one before each selection, one before each step
+    down or de-selection (003 §6.2(3) asks for one before a long-custody de-selection),
+    reviews for some long-standing PPOs; OGRS for some of the pool's emerging offenders."""
+    rng = planner.rng
+    long_custody = [
+        p
+        for p in people
+        if p.group == "ppo"
+        and p.situation == "custody"
+        and (p.custody[0].sentence_months or 0) >= 30
+    ]
+    # One long-custody PPO, the one out last, has a current assessment, so the panel may
+    # consider de-selecting them (003 §6.2(3)); for the others it has yet to be done.
+    reassessed = min(long_custody, key=lambda p: p.custody[0].expected_ago or 0, default=None)
+    awaiting = {p.index for p in long_custody if p is not reassessed}
+    for person in people:
+        if not person.decisions or person.group == "pool":
+            continue
+        first = person.decisions[0].days_ago + rng.randint(7, 40)
+        likelihood = rng.randint(62, 94)
+        rosh = _rosh(rng, person)
+        if person.index not in awaiting or first > 365:
+            person.risk_assessments.append(RiskPlan(first, RiskTool.OASYS, likelihood, rosh))
+        for decision in person.decisions[1:]:
+            if decision.kind == DecisionKind.STEP_DOWN:
+                review = RiskPlan(
+                    decision.days_ago + rng.randint(7, 19),
+                    RiskTool.OASYS,
+                    rng.randint(35, 58),
+                    rng.choice((RoshLevel.LOW, RoshLevel.MEDIUM)),
+                )
+            elif decision.kind in (DecisionKind.DESELECT, DecisionKind.EXIT_DIP):
+                high = decision.deselection_reason == DeselectionReason.HIGH_RISK_OF_HARM
+                review = RiskPlan(
+                    decision.days_ago + rng.randint(7, 19),
+                    RiskTool.OASYS,
+                    max(30, min(98, likelihood + rng.randint(-10, 4))),
+                    RoshLevel.VERY_HIGH if high else rosh,
+                )
+            else:
+                continue
+            person.risk_assessments.append(review)
+        if person is reassessed:
+            started = person.custody[0].started_ago
+            person.risk_assessments.append(
+                RiskPlan(
+                    max(1, min(started - 7, rng.randint(30, 300))),
+                    RiskTool.OASYS,
+                    max(30, likelihood - rng.randint(0, 8)),
+                    rosh,
+                )
+            )
+        elif person.group == "ppo" and person.index not in awaiting and first > 400:
+            if rng.random() < 0.6:
+                person.risk_assessments.append(
+                    RiskPlan(
+                        rng.randint(20, 330),
+                        RiskTool.OASYS,
+                        max(30, min(98, likelihood + rng.randint(-12, 6))),
+                        rosh,
+                    )
+                )
+        person.risk_assessments.sort(key=lambda r: -r.days_ago)
+    for person in emerging[:6]:
+        person.risk_assessments.append(
+            RiskPlan(
+                RUN_AGO + rng.randint(7, 150),
+                RiskTool.OGRS,
+                rng.randint(68, 92),
+                RoshLevel.MEDIUM,
+            )
+        )
+
+
+DYO_REASON = (
+    "The YOT's assessment: at high risk of becoming a prolific offender, so a Deter Young "
+    "Offender (003 §7.2-7.3)."
+)
+DYO_NOT_INTENSIVE_REASON = (
+    "Below the intensive level for now: the family support work is starting and school "
+    "attendance has improved; the YOT reviews the level at the next DYO panel (003 §7.3)."
+)
+
+
+def _dyo_markings(planner: _Planner, people: list[PersonPlan]) -> None:
+    """What each DYO was marked on: their Asset score and Scaled Approach level, the ones
+    on their record (003 §7.3-7.4). The YOT assessed those who had none yet."""
+    rng = planner.rng
+    for person in people:
+        for decision in person.decisions:
+            if decision.kind != DecisionKind.MARK_DYO:
+                continue
+            if person.asset_score is None or not person.scaled_approach:
+                person.asset_score = rng.randint(20, 48)
+                person.scaled_approach = rng.choice(
+                    (ScaledApproach.ENHANCED, ScaledApproach.INTENSIVE, ScaledApproach.INTENSIVE)
+                )
+            decision.asset_score = person.asset_score
+            decision.scaled_approach = person.scaled_approach
+            if person.scaled_approach != ScaledApproach.INTENSIVE:
+                decision.reason = DYO_NOT_INTENSIVE_REASON

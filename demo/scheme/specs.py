@@ -43,6 +43,23 @@ ENGAGEMENT_THIS_WEEK = (5, 4, 4, 4, 3, 2, 2, 1, 0)
 
 AGE_OF_CRIMINAL_RESPONSIBILITY = 10
 
+# Selection panels (003 §6.1: "partners should meet monthly to review their list of
+# PPOs"): every four weeks, so the plan's panel days are days-ago figures that do not
+# depend on today. The most recent is the one the past selection run was made for; it
+# is before the last four weeks, whose contacts the PPOs' caseloads show.
+PANEL_EVERY_DAYS = 28
+RECENT_PANEL_AGO = 35
+# The run is made the week before that panel, for its agenda.
+RUN_BEFORE_PANEL_DAYS = 7
+# Panels all fall on one weekday (they are 28 days apart); the writer moves them all
+# forward to a Wednesday (Monday is 0), at most six days.
+PANEL_WEEKDAY = 2
+# Who attends a selection panel (DESIGN.md "selection": multi-agency).
+PANEL_AGENCIES = ("police", "probation", "eastmoor", "council", "housing", "treatment")
+# Former PPOs stepped down to the IOM tier (003 §4.6), besides the one of FORMER_PPOS who
+# stepped down on stopping offending; the last of them at the most recent panel.
+IOM_COHORT = 4
+
 
 @dataclass(frozen=True)
 class AgencySpec:

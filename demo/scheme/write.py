@@ -1,8 +1,14 @@
-"""Writing the plan: one transaction, bulk inserts, and the summary the command prints."""
+"""Writing the plan: one transaction, bulk inserts, and the summary the command prints.
+
+People and their casework are bulk-inserted; their tiers, risk assessments, panels and the
+past selection run are written through selection's services (STYLE.md rule 11: the demo
+sits above every app), as the demo PPO manager and YOT worker, oldest first.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -12,7 +18,10 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from access.context import audit_context
+from access.errors import ApplicationError, NotPermitted
 from access.models import Agency, AgencyKind, Membership, Role, Scheme
+from access.policy import Actor, actor_for
 from offenders import identifiers
 from offenders.models import (
     Contact,
@@ -21,6 +30,7 @@ from offenders.models import (
     DrugTest,
     OffenceCategory,
     Offender,
+    OffenderStrand,
     OffendingEvent,
     ProgrammeEpisode,
     ProgrammeKind,
@@ -29,9 +39,20 @@ from offenders.models import (
     years_before,
 )
 from pathways.models import Pathway, Referral
+from selection.models import (
+    PanelDecision,
+    PanelKind,
+    RiskAssessment,
+    SelectionPanel,
+    SelectionRun,
+)
+from selection.panel import DYO_KINDS, dyo_panel_for, panel_create, panel_decide
+from selection.services import risk_assessment_record, selection_run
 
 from .plan import (
+    DecisionPlan,
     DemoPlan,
+    PersonPlan,
     build_plan,
 )
 from .specs import (
@@ -39,7 +60,12 @@ from .specs import (
     AGENCIES,
     DEMO_EMAIL_DOMAIN,
     DEMO_REF_PREFIX,
+    HISTORY_DAYS,
     LOGINS,
+    PANEL_AGENCIES,
+    PANEL_WEEKDAY,
+    RECENT_PANEL_AGO,
+    RUN_BEFORE_PANEL_DAYS,
     SCHEME_AREA,
     SCHEME_NAME,
     DemoLogin,
@@ -60,7 +86,8 @@ def seed_demo(seed: int = 1, *, stdout: Writer | None = None) -> DemoResult:
     if seed < 0:
         raise DemoSeedError("The seed must be zero or a positive whole number")
     today = timezone.localdate()
-    with transaction.atomic():
+    # The selection services audit what they write (as the demo manager or YOT worker).
+    with audit_context(channel="command", path=f"seed_demo --seed {seed}"), transaction.atomic():
         other = (
             Offender.objects.filter(local_ref__startswith=DEMO_REF_PREFIX)
             .exclude(local_ref__startswith=f"{DEMO_REF_PREFIX}{seed}-")
@@ -81,7 +108,13 @@ def seed_demo(seed: int = 1, *, stdout: Writer | None = None) -> DemoResult:
         agencies = _agencies()
         scheme = _scheme()
         users = _logins(plan, agencies, today)
-        created, present = _people(plan, today, agencies, users, categories)
+        created, present, ids = _people(plan, today, agencies, users, categories)
+        new = [p for p in plan.people if p.local_ref(seed) in ids]
+        if new:
+            try:
+                created |= _selection_history(plan, new, ids, today, agencies, users)
+            except (ApplicationError, NotPermitted) as error:
+                raise DemoSeedError(f"The demo's selection history was refused: {error}") from error
     result = DemoResult(
         seed=seed,
         password=plan.password,
@@ -139,7 +172,8 @@ def _logins(plan: DemoPlan, agencies: dict[str, Agency], today: dt.date) -> dict
     User = get_user_model()
     # One hash for every login: hashing is slow by design, and they share the password.
     password_hash = make_password(plan.password)
-    started_on = years_before(today, 3).replace(day=1)
+    # Members since before the oldest panel they chair or decide at.
+    started_on = (today - dt.timedelta(days=HISTORY_DAYS)).replace(day=1)
     users = {}
     for spec in LOGINS:
         email = f"{spec.username}@{DEMO_EMAIL_DOMAIN}"
@@ -187,7 +221,9 @@ def _people(
     agencies: dict[str, Agency],
     users: dict[str, Any],
     categories: list[OffenceCategory],
-) -> tuple[dict[str, int], int]:
+) -> tuple[dict[str, int], int, dict[str, int]]:
+    """The people not yet in the database, with their records; returns what was created,
+    how many were already present, and the new people's ids by local reference."""
     seed = plan.seed
     prefix = f"{DEMO_REF_PREFIX}{seed}-"
     present = set(
@@ -195,7 +231,7 @@ def _people(
     )
     new = [p for p in plan.people if p.local_ref(seed) not in present]
     if not new:
-        return {}, len(present)
+        return {}, len(present), {}
 
     def day(days_ago: int) -> dt.date:
         return today - dt.timedelta(days=days_ago)
@@ -246,7 +282,6 @@ def _people(
                 crasbo=p.crasbo,
                 mappa_level=p.mappa_level,
                 iom_grade=p.iom_grade,
-                strand=p.strand,
                 asset_score=p.asset_score,
                 scaled_approach=p.scaled_approach,
                 key_worker_id=user_id(p.key_worker),
@@ -266,12 +301,16 @@ def _people(
         )
     Offender.objects.bulk_create(offenders, batch_size=500)
     ids = dict(Offender.objects.filter(local_ref__startswith=prefix).values_list("local_ref", "pk"))
+    OffenderStrand.objects.bulk_create(
+        OffenderStrand(offender_id=ids[p.local_ref(seed)], strand=strand)
+        for p in new
+        for strand in p.strands
+    )
 
     police = agencies["police"].pk
     pathways = {pathway.code: pathway.pk for pathway in Pathway.objects.all()}
     events: list[OffendingEvent] = []
     custody: list[CustodyEpisode] = []
-    episodes: list[ProgrammeEpisode] = []
     contacts: list[Contact] = []
     tests: list[DrugTest] = []
     referrals: list[Referral] = []
@@ -301,21 +340,6 @@ def _people(
                 supervision_on_release=stay.supervision_on_release,
             )
             for stay in p.custody
-        ]
-        episodes += [
-            ProgrammeEpisode(
-                offender_id=offender_id,
-                kind=spell.kind,
-                selected_on=day(spell.selected_ago),
-                selection_decision=(
-                    f"{'Selection' if spell.kind == ProgrammeKind.PPO else 'YOT'} panel, "
-                    f"{day(spell.selected_ago):%d %B %Y}"
-                ),
-                deselected_on=None if spell.deselected_ago is None else day(spell.deselected_ago),
-                deselection_reason=spell.reason,
-                exit_route=spell.exit_route,
-            )
-            for spell in p.episodes
         ]
         contacts += [
             Contact(
@@ -356,7 +380,6 @@ def _people(
         ]
     OffendingEvent.objects.bulk_create(events, batch_size=1000)
     CustodyEpisode.objects.bulk_create(custody, batch_size=1000)
-    ProgrammeEpisode.objects.bulk_create(episodes, batch_size=1000)
     Contact.objects.bulk_create(contacts, batch_size=1000)
     DrugTest.objects.bulk_create(tests, batch_size=1000)
     Referral.objects.bulk_create(referrals, batch_size=1000)
@@ -364,12 +387,117 @@ def _people(
         "people": len(offenders),
         "offending events": len(events),
         "custody episodes": len(custody),
-        "programme episodes": len(episodes),
         "contacts": len(contacts),
         "drug tests": len(tests),
         "referrals": len(referrals),
     }
-    return created, len(present)
+    new_refs = {p.local_ref(seed) for p in new}
+    return created, len(present), {ref: pk for ref, pk in ids.items() if ref in new_refs}
+
+
+def panel_dates(today: dt.date) -> tuple[int, dt.date]:
+    """How far the plan's panel days move to fall on PANEL_WEEKDAY, and the past run's
+    date. The plan's panels are 28 days apart, so they share a weekday; moving them all
+    forward by the same 0–6 days keeps every gap the plan counted (six months quiet
+    before a step down, two years before a two-year review)."""
+    recent = today - dt.timedelta(days=RECENT_PANEL_AGO)
+    shift = (PANEL_WEEKDAY - recent.weekday()) % 7
+    run_on = recent + dt.timedelta(days=shift - RUN_BEFORE_PANEL_DAYS)
+    return shift, run_on
+
+
+def _selection_history(
+    plan: DemoPlan,
+    new: list[PersonPlan],
+    ids: dict[str, int],
+    today: dt.date,
+    agencies: dict[str, Agency],
+    users: dict[str, Any],
+) -> dict[str, int]:
+    """The new people's risk assessments, panel decisions and the one past run, oldest
+    first, through selection's services: the PPO manager records assessments, the run and
+    the selection panels, the YOT worker the DYO panels (003 §7.2). Only a recorded
+    decision opens or closes a programme episode (selection.panel)."""
+    manager = actor_for(users["manager"], today)
+    yot = actor_for(users["yot"], today)
+    shift, run_on = panel_dates(today)
+    seed = plan.seed
+
+    def day(days_ago: int) -> dt.date:
+        return today - dt.timedelta(days=days_ago)
+
+    assessments = 0
+    for person in new:
+        for assessment in person.risk_assessments:
+            risk_assessment_record(
+                user=manager,
+                offender_id=ids[person.local_ref(seed)],
+                assessed_on=day(assessment.days_ago),
+                tool=assessment.tool,
+                likelihood_score=assessment.likelihood,
+                rosh_level=assessment.rosh,
+            )
+            assessments += 1
+
+    by_day: dict[int, list[tuple[int, DecisionPlan]]] = defaultdict(list)
+    for person in new:
+        for decision in person.decisions:
+            by_day[decision.days_ago].append((ids[person.local_ref(seed)], decision))
+    attending = [agencies[key].pk for key in PANEL_AGENCIES]
+    panels: set[int] = set()
+    decisions = 0
+    run: SelectionRun | None = None
+    for days_ago in sorted(by_day, reverse=True):
+        held_on = day(days_ago - shift)
+        if days_ago <= RECENT_PANEL_AGO and run is None:
+            # The run the most recent panel follows, made the week before it.
+            run = SelectionRun.objects.filter(as_of=run_on, run_by=manager.user).first()
+            run = run or selection_run(user=manager, as_of=run_on)
+        for offender_id, decision in by_day[days_ago]:
+            if decision.kind in DYO_KINDS:
+                actor, panel = yot, dyo_panel_for(user=yot, held_on=held_on)
+            else:
+                actor, panel = manager, _selection_panel(manager, held_on, attending, run)
+            panels.add(panel.pk)
+            panel_decide(
+                user=actor,
+                panel_id=panel.pk,
+                offender_id=offender_id,
+                kind=decision.kind,
+                deselection_reason=decision.deselection_reason,
+                exit_outcome=decision.exit_outcome,
+                reason=decision.reason,
+                asset_score=decision.asset_score,
+                scaled_approach=decision.scaled_approach,
+            )
+            decisions += 1
+    return {
+        "programme episodes": ProgrammeEpisode.objects.filter(offender_id__in=ids.values()).count(),
+        "risk assessments": assessments,
+        "panels": len(panels),
+        "panel decisions": decisions,
+    }
+
+
+def _selection_panel(
+    actor: Actor, held_on: dt.date, attending: list[int], run: SelectionRun | None
+) -> SelectionPanel:
+    """The demo manager's selection panel of that day, found or recorded."""
+    found = SelectionPanel.objects.filter(
+        kind=PanelKind.SELECTION, held_on=held_on, chair=actor.user
+    ).first()
+    if found is not None:
+        return found
+    notes = "Monthly selection panel (003 §6.1)."
+    if run is not None:
+        notes += f" Agenda from the selection run of {run.as_of.day} {run.as_of:%B %Y}."
+    return panel_create(
+        user=actor, held_on=held_on, chair_id=actor.user.pk, agency_ids=attending, notes=notes
+    )
+
+
+def _long(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
 
 
 def describe(result: DemoResult, scheme: Scheme, today: dt.date) -> str:
@@ -394,6 +522,17 @@ def describe(result: DemoResult, scheme: Scheme, today: dt.date) -> str:
             supervised += n
     community = by_status.get(Status.COMMUNITY, 0)
     ever_ppo = demo.filter(episodes__kind=ProgrammeKind.PPO).distinct().count()
+    on_iom = demo.filter(
+        pk__in=ProgrammeEpisode.objects.open_on(today)
+        .filter(kind=ProgrammeKind.IOM)
+        .values("offender")
+    ).count()
+    decisions = PanelDecision.objects.filter(offender__in=demo)
+    panels = SelectionPanel.objects.filter(decisions__in=decisions).distinct()
+    selection_panels = panels.filter(kind=PanelKind.SELECTION).order_by("held_on")
+    first, last = selection_panels.first(), selection_panels.last()
+    runs = SelectionRun.objects.filter(run_by__email__endswith=f"@{DEMO_EMAIL_DOMAIN}")
+    run = runs.order_by("-as_of").first()
     lines = []
     if result.created:
         made = ", ".join(f"{n:,} {label}" for label, n in result.created.items())
@@ -409,10 +548,21 @@ def describe(result: DemoResult, scheme: Scheme, today: dt.date) -> str:
         f"supervision, {community - supervised} in the community without, "
         f"{by_status.get(Status.CUSTODY, 0)} in custody, {by_status.get(Status.REMAND, 0)} on "
         f"remand; {ppos.filter(crasbo=True).count()} with CRASBOs.",
-        f"Former PPOs: {ever_ppo - ppos.count()}; "
+        f"Former PPOs: {ever_ppo - ppos.count()}, {on_iom} of them on the IOM tier; "
         f"DYOs: {demo.filter(episodes__kind=ProgrammeKind.DYO).distinct().count()}; "
         f"other known offenders: {demo.filter(episodes__isnull=True).count():,}; "
         f"offending events: {OffendingEvent.objects.filter(offender__in=demo).count():,}.",
+        f"Panels: {selection_panels.count()} selection panels"
+        + (f" ({_long(first.held_on)} to {_long(last.held_on)})" if first and last else "")
+        + f" and {panels.filter(kind=PanelKind.DYO).count()} DYO panels, with "
+        f"{decisions.count()} decisions; "
+        f"{RiskAssessment.objects.filter(offender__in=demo).count()} risk assessments.",
+        (
+            f"Selection run of {_long(run.as_of)} (matrix version {run.version.number}): "
+            f"{run.entries.count()} people listed."
+            if run
+            else "No selection run yet."
+        ),
         "",
         f"Password for every demo login: {result.password}",
         "",

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from decimal import Decimal
 from io import StringIO
+from itertools import pairwise
 
 import pytest
+import time_machine
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import CommandError, call_command
-from django.db import models
-from django.db.models import Count, Max
+from django.db import models, transaction
+from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from access.models import (
     PARTNER_AGENCY_KINDS,
     Agency,
     AgencyKind,
+    AuditAction,
     AuditEvent,
     Membership,
     Role,
@@ -26,14 +30,17 @@ from access.models import (
 from access.policy import actor_for, people
 from demo import scheme as demo
 from demo.management.commands import seed_demo as seed_demo_command
+from demo.scheme.specs import DYOS
 from offenders.models import (
     Contact,
     ContactOutcome,
     CustodyEpisode,
     CustodyKind,
+    DeselectionReason,
     DrugTest,
     DrugTestResult,
     EventKind,
+    ExitRoute,
     IomGrade,
     OffenceCategory,
     Offender,
@@ -46,6 +53,21 @@ from offenders.models import (
     years_before,
 )
 from pathways.models import Referral
+from selection.defaults import DEFAULT_CRITERIA
+from selection.models import (
+    Criterion,
+    DecisionKind,
+    MatrixStatus,
+    MatrixVersion,
+    PanelDecision,
+    PanelKind,
+    RiskAssessment,
+    RiskTool,
+    RunEntry,
+    SelectionPanel,
+    SelectionRun,
+)
+from selection.panel import RISK_ASSESSMENT_CURRENT_DAYS
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +87,14 @@ TABLES: list[type[models.Model]] = [
     User.user_permissions.through,
     Scheme,
     AuditEvent,
+    MatrixVersion,
+    Criterion,
+    RiskAssessment,
+    SelectionRun,
+    RunEntry,
+    SelectionPanel,
+    SelectionPanel.agencies.through,
+    PanelDecision,
 ]
 
 
@@ -75,6 +105,39 @@ def table_counts() -> dict[str, int]:
 def current_ppos(today: dt.date):
     on_scheme = ProgrammeEpisode.objects.open_on(today).filter(kind=ProgrammeKind.PPO)
     return Offender.objects.filter(pk__in=on_scheme.values("offender")).with_status(today)
+
+
+def selection_history() -> list[tuple[object, ...]]:
+    """Decisions, episodes, assessments and the run, naming people by reference."""
+    rows: list[tuple[object, ...]] = [
+        (
+            d.panel.kind,
+            d.panel.held_on,
+            d.offender.local_ref,
+            d.kind,
+            d.from_tier,
+            d.to_tier,
+            d.deselection_reason,
+            d.exit_outcome,
+            d.reason,
+            d.departs_from_ranking,
+            d.run_entry.rank if d.run_entry else None,
+            d.decided_by.username,
+        )
+        for d in PanelDecision.objects.select_related(
+            "panel", "offender", "run_entry", "decided_by"
+        ).order_by("panel__held_on", "offender__local_ref", "kind")
+    ]
+    rows += ProgrammeEpisode.objects.order_by("offender__local_ref", "selected_on").values_list(
+        "offender__local_ref", "kind", "selected_on", "deselected_on", "exit_route"
+    )
+    rows += RiskAssessment.objects.order_by("offender__local_ref", "assessed_on").values_list(
+        "offender__local_ref", "assessed_on", "tool", "likelihood_score", "rosh_level"
+    )
+    rows += RunEntry.objects.order_by("run__as_of", "rank").values_list(
+        "run__as_of", "rank", "offender__local_ref", "score", "tier"
+    )
+    return rows
 
 
 def printed_password(output: str) -> str:
@@ -120,10 +183,13 @@ def test_demo_scheme_has_the_stockton_shape_and_the_ten_percent_who_commit_half(
     assert {row["key_worker__username"] for row in per_worker} == set(demo.KEY_WORKERS)
     assert all(8 <= row["n"] <= 15 for row in per_worker)
     assert not ppos.filter(police_officer__isnull=True).exists()
-    assert set(ppos.values_list("strand", flat=True)) == {
+    assert set(ppos.values_list("strands__strand", flat=True)) == {
         Strand.CATCH_CONVICT,
         Strand.REHABILITATE_RESETTLE,
     }
+    # 000 §2.2: strands are not mutually exclusive; the red-graded hold two.
+    held = dict(ppos.annotate(n_strands=Count("strands")).values_list("pk", "n_strands"))
+    assert set(held.values()) == {1, 2}
     assert set(inside.values_list("iom_grade", flat=True)) == {IomGrade.BLUE}
     assert set(community.values_list("iom_grade", flat=True)) == {
         IomGrade.RED,
@@ -146,7 +212,7 @@ def test_demo_scheme_has_the_stockton_shape_and_the_ten_percent_who_commit_half(
     dyos = Offender.objects.filter(episodes__kind=ProgrammeKind.DYO)
     assert dyos.count() >= 4
     assert dyos.under_18_on(today).count() == dyos.count()
-    assert set(dyos.values_list("strand", flat=True)) == {Strand.PREVENT_DETER}
+    assert set(dyos.values_list("strands__strand", flat=True)) == {Strand.PREVENT_DETER}
     assert dyos.filter(asset_score__isnull=False).exclude(scaled_approach="").exists()
 
     # A pool of other known offenders, and the adults mostly 19–45.
@@ -203,8 +269,24 @@ def test_demo_scheme_has_the_stockton_shape_and_the_ten_percent_who_commit_half(
 def test_every_demo_login_signs_in_and_each_role_has_people_to_see():
     result = demo.seed_demo(1)
     today = timezone.localdate()
-    # Seeding is nobody consulting anybody: no audit rows.
-    assert not AuditEvent.objects.exists()
+    # Seeding is nobody consulting anybody: the only audit rows are the selection
+    # services' own, for what the demo manager and YOT worker recorded through them.
+    assert AuditEvent.objects.exists()
+    assert set(AuditEvent.objects.values_list("action", flat=True)) <= {
+        AuditAction.CREATE,
+        AuditAction.UPDATE,
+    }
+    assert set(AuditEvent.objects.values_list("record_type", flat=True)) <= {
+        "selection.riskassessment",
+        "selection.selectionrun",
+        "selection.selectionpanel",
+        "selection.paneldecision",
+        "offenders.programmeepisode",
+    }
+    assert set(AuditEvent.objects.values_list("username", flat=True)) == {"manager", "yot"}
+    assert set(AuditEvent.objects.values_list("channel", "path")) == {
+        ("command", "seed_demo --seed 1")
+    }
 
     assert len(result.password) >= 12
     validate_password(result.password)
@@ -293,6 +375,161 @@ def test_every_demo_login_signs_in_and_each_role_has_people_to_see():
     assert {Rag.GREEN, Rag.AMBER, Rag.RED} <= marks
 
 
+def tier_on(offender_id: int, day: dt.date) -> str:
+    episode = ProgrammeEpisode.objects.filter(offender_id=offender_id).open_on(day).first()
+    return episode.kind if episode else ""
+
+
+# A Saturday: the plan's panel days fall on one weekday, which the writer moves to Wednesday.
+@time_machine.travel(dt.datetime(2026, 6, 13, 11, 0, tzinfo=dt.UTC), tick=False)
+def test_only_recorded_panel_decisions_put_demo_people_on_a_tier():
+    demo.seed_demo(1)
+    today = timezone.localdate()
+    assert today.weekday() == 5
+
+    # Every episode was opened by a decision on its first day; every closed one was
+    # closed by a decision on the day it ended; an open one by none.
+    episodes = ProgrammeEpisode.objects.all()
+    assert episodes.count() > 41
+    assert not episodes.filter(opened_by_decision__isnull=True).exists()
+    assert not episodes.exclude(selected_on=F("opened_by_decision__panel__held_on")).exists()
+    closed = episodes.filter(deselected_on__isnull=False)
+    assert closed.count() >= 10
+    assert not closed.filter(closed_by_decision__isnull=True).exists()
+    assert not closed.exclude(deselected_on=F("closed_by_decision__panel__held_on")).exists()
+    assert not episodes.filter(deselected_on__isnull=True, closed_by_decision__isnull=False)
+    # Each decision moved its person from the tier they were on the day before to the
+    # one they are on from the panel's day.
+    decisions = PanelDecision.objects.select_related("panel", "decided_by")
+    for decision in decisions:
+        held_on = decision.panel.held_on
+        before = tier_on(decision.offender_id, held_on - dt.timedelta(days=1))
+        assert (before, tier_on(decision.offender_id, held_on)) == (
+            decision.from_tier,
+            decision.to_tier,
+        ), decision
+        assert decision.reason, decision
+
+    # Selection panels: monthly (four-weekly) on Wednesdays, in the past, multi-agency,
+    # chaired by the PPO manager, who recorded their decisions; DYO panels are the YOT's.
+    selection_panels = SelectionPanel.objects.filter(kind=PanelKind.SELECTION)
+    days = sorted(selection_panels.values_list("held_on", flat=True))
+    assert len(days) >= 20 and days[-1] < today
+    assert {day.weekday() for day in days} == {2}
+    assert all((later - earlier).days % 28 == 0 for earlier, later in pairwise(days))
+    assert set(selection_panels.values_list("chair__username", flat=True)) == {"manager"}
+    assert all(panel.agencies.count() >= 5 for panel in selection_panels)
+    assert set(
+        decisions.filter(panel__kind=PanelKind.SELECTION).values_list(
+            "decided_by__username", flat=True
+        )
+    ) == {"manager"}
+    dyo_panels = SelectionPanel.objects.filter(kind=PanelKind.DYO)
+    assert set(dyo_panels.values_list("chair__username", flat=True)) == {"yot"}
+    marks = decisions.filter(kind=DecisionKind.MARK_DYO).select_related("offender")
+    assert marks.count() == DYOS == Offender.objects.filter(episodes__kind="dyo").count()
+    for mark in marks:
+        assert mark.panel.kind == PanelKind.DYO and mark.decided_by.username == "yot"
+        # What the YOT decided on is the young person's record (003 §7.3-7.4).
+        assert (mark.asset_score, mark.scaled_approach) == (
+            mark.offender.asset_score,
+            mark.offender.scaled_approach,
+        )
+        assert mark.offender.age_on(mark.panel.held_on) < 18
+
+    # The default matrix ships with the app, and the one past run used it, the week
+    # before the most recent panel, the only panel after it.
+    adopted = MatrixVersion.objects.get(status=MatrixStatus.ADOPTED)
+    assert adopted.number == 1 and adopted.criteria.count() == len(DEFAULT_CRITERIA)
+    run = SelectionRun.objects.get()
+    latest = selection_panels.order_by("-held_on").first()
+    assert run.version == adopted and run.run_by.username == "manager"
+    assert latest.held_on - run.as_of == dt.timedelta(days=7)
+    assert list(SelectionPanel.objects.filter(held_on__gt=run.as_of)) == [latest]
+    entries = list(run.entries.all())
+    assert len(entries) > 100
+    for entry in entries:
+        assert sum(Decimal(part["points"]) for part in entry.explanation) == entry.score
+    ppos_then = ProgrammeEpisode.objects.open_on(run.as_of).filter(kind=ProgrammeKind.PPO)
+    listed = {e.offender_id: e for e in entries}
+    assert {listed[pk].tier for pk in ppos_then.values_list("offender", flat=True)} == {"ppo"}
+
+    # Before the run, every selection departs from a ranking that did not exist, and
+    # says so; the rest (step downs, de-selections) do not depart from it.
+    earlier = decisions.filter(panel__held_on__lt=run.as_of)
+    assert not earlier.filter(run_entry__isnull=False).exists()
+    chosen = earlier.filter(kind__in=[DecisionKind.SELECT, DecisionKind.STEP_UP])
+    assert chosen.count() >= 41 and not chosen.filter(departs_from_ranking=False).exists()
+    assert not earlier.exclude(pk__in=chosen).filter(departs_from_ranking=True).exists()
+
+    # The most recent panel follows the run: it selects two people it ranks within the
+    # scheme's capacity, defers one, and departs from it once, with its reason, to step
+    # down a PPO it ranks within capacity.
+    recent = decisions.filter(panel=latest).select_related("run_entry")
+    assert Counter(recent.values_list("kind", flat=True)) == {
+        DecisionKind.SELECT: 2,
+        DecisionKind.STEP_DOWN: 1,
+        DecisionKind.DEFER: 1,
+    }
+    for decision in recent:
+        entry = decision.run_entry
+        assert entry is not None and entry.run == run
+        assert entry.above_threshold and entry.rank <= run.capacity
+        assert decision.departs_from_ranking == (decision.kind == DecisionKind.STEP_DOWN)
+    selected = recent.filter(kind=DecisionKind.SELECT).values_list("offender", flat=True)
+    assert set(current_ppos(today).filter(pk__in=selected).values_list("pk", flat=True)) == set(
+        selected
+    )
+    deferred = recent.get(kind=DecisionKind.DEFER)
+    assert not ProgrammeEpisode.objects.filter(offender=deferred.offender).exists()
+
+    # The IOM cohort: former PPOs stepped down at past panels, on the IOM tier today,
+    # some with contacts this month; one was stepped back up to PPO.
+    on_iom = ProgrammeEpisode.objects.open_on(today).filter(kind=ProgrammeKind.IOM)
+    assert on_iom.count() >= 5
+    for episode in on_iom.select_related("opened_by_decision__closed_episode"):
+        step = episode.opened_by_decision
+        assert step.kind == DecisionKind.STEP_DOWN
+        assert step.closed_episode.kind == ProgrammeKind.PPO
+        assert step.closed_episode.deselection_reason == DeselectionReason.STEPPED_DOWN
+        assert step.closed_episode.exit_route == ExitRoute.IOM
+    iom_people = on_iom.values("offender")
+    since = timezone.now() - dt.timedelta(days=21)
+    contacted = Contact.objects.filter(offender__in=iom_people, occurred_at__gte=since)
+    assert 2 <= contacted.values("offender").distinct().count() < on_iom.count()
+    stepped_up = decisions.get(kind=DecisionKind.STEP_UP)
+    assert stepped_up.closed_episode.kind == ProgrammeKind.IOM
+    assert tier_on(stepped_up.offender_id, today) == ProgrammeKind.PPO
+
+    # Former PPOs were de-selected by decisions with one of 003 §6.2's reasons.
+    leaving = decisions.filter(kind__in=[DecisionKind.DESELECT, DecisionKind.EXIT_DIP])
+    assert set(leaving.values_list("deselection_reason", flat=True)) >= {
+        DeselectionReason.MOVED_AREA,
+        DeselectionReason.LONG_CUSTODY,
+        DeselectionReason.TWO_YEAR_REVIEW,
+        DeselectionReason.LIST_REVIEW,
+        DeselectionReason.HIGH_RISK_OF_HARM,
+    }
+    assert leaving.get(kind=DecisionKind.EXIT_DIP).closed_episode.exit_route == ExitRoute.DIP_CJIT
+
+    # Risk assessments: every PPO has one, made by probation in the past; one PPO
+    # serving a long sentence has a current one (003 §6.2(3)), the others do not yet.
+    assessments = RiskAssessment.objects.all()
+    ppos = current_ppos(today)
+    assert not ppos.filter(risk_assessments__isnull=True).exists()
+    assert assessments.filter(offender__in=ppos).count() > 41
+    assert not assessments.filter(assessed_on__gte=today).exists()
+    assert set(assessments.values_list("tool", flat=True)) == {RiskTool.OASYS, RiskTool.OGRS}
+    assert set(assessments.values_list("agency__kind", flat=True)) == {AgencyKind.PROBATION}
+    assert assessments.filter(offender__episodes__isnull=True).exists(), "some of the pool"
+    long_custody = ppos.filter(
+        custody__released_on__isnull=True, custody__sentence_length_months__gte=30
+    ).distinct()
+    assert long_custody.count() == 4
+    current_since = today - dt.timedelta(days=RISK_ASSESSMENT_CURRENT_DAYS)
+    assert long_custody.filter(risk_assessments__assessed_on__gt=current_since).count() == 1
+
+
 def test_every_demo_record_passes_model_validation():
     demo.seed_demo(1)
 
@@ -323,6 +560,9 @@ def test_every_demo_record_passes_model_validation():
     assert clean_all(ppo_custody) > 41
     assert clean_all(CustodyEpisode.objects.exclude(offender__in=named).order_by("pk")[::6]) > 20
     assert clean_all(ProgrammeEpisode.objects.all()) > 41
+    assert clean_all(PanelDecision.objects.all()) > 41
+    assert clean_all(SelectionPanel.objects.all()) > 20
+    assert clean_all(RiskAssessment.objects.all()) > 41
     assert clean_all(OffendingEvent.objects.order_by("pk")[::60]) > 100
     assert clean_all(Contact.objects.all()) > 0
     assert clean_all(DrugTest.objects.all()) > 0
@@ -341,12 +581,26 @@ def test_every_demo_record_passes_model_validation():
     ).exists()
 
 
+class Undone(Exception):
+    pass
+
+
 def test_seeding_twice_changes_nothing_and_another_seed_is_refused():
+    # The same seed makes the same selection history: seeded once and undone, then again.
+    with pytest.raises(Undone), transaction.atomic():
+        demo.seed_demo(1)
+        undone = selection_history()
+        raise Undone
+    assert not Offender.objects.exists() and not PanelDecision.objects.exists()
+
     first = StringIO()
     call_command("seed_demo", "--force", stdout=first)
+    assert selection_history() == undone
     counts = table_counts()
     assert counts["offenders.Offender"] > 1500
-    assert counts["access.AuditEvent"] == 0
+    assert counts["selection.PanelDecision"] > 41
+    # The selection services' audit rows (test_every_demo_login_...), written once.
+    assert counts["access.AuditEvent"] > 0
 
     second = StringIO()
     call_command("seed_demo", "--force", stdout=second)

@@ -18,8 +18,9 @@ def database_vendor() -> str:
 class Command(BaseCommand):
     help = (
         "Create a deterministic, entirely synthetic PPO scheme to demonstrate and test with: "
-        "agencies, one login per role, 41 PPOs, former PPOs, DYOs and a pool of known "
-        "offenders. Running it again changes nothing."
+        "agencies, one login per role, 41 PPOs, former PPOs (some on the IOM tier), DYOs, "
+        "a pool of known offenders, and the panels, risk assessments and selection run that "
+        "put them where they are. Running it again changes nothing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
