@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -31,7 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from access.errors import ApplicationError, NotPermitted, Refused
 from access.policy import actor_for
-from access.submissions import Outcome, save_once
+from access.submissions import Outcome
 from offenders.models import DeselectionReason, ExitRoute, ProgrammeKind, ScaledApproach
 
 from . import panel as panels
@@ -40,6 +39,7 @@ from .forms import plain_number
 from .models import DecisionKind, ExitOutcome, PanelDecision, PanelKind, RiskTool, RoshLevel
 from .panel_forms import PanelDecisionForm, PanelForm, RiskAssessmentForm
 from .services import risk_assessment_record
+from .views import _save, place_service_error
 
 PANEL = selectors.PANEL
 OFFENDER = selectors.OFFENDER
@@ -48,48 +48,6 @@ TIER_LABELS = {"": "Not on a tier", **dict(ProgrammeKind.choices)}
 
 def long_date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
-
-
-def _place(form: Any, error: Exception) -> None:
-    """A service's message beside the field it is about, and in the error summary."""
-
-    def place(name: str) -> str | None:
-        if hasattr(form, "place_field"):
-            return form.place_field(name)  # type: ignore[no-any-return]
-        return name if name in form.fields else None
-
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(place(name), errors)
-        return
-    if isinstance(error, ApplicationError):
-        placed = False
-        for name, errors in error.field_errors.items():
-            if (target := place(name)) is not None:
-                form.add_error(target, errors)
-                placed = True
-        if not placed:
-            form.add_error(None, error.message)
-        return
-    form.add_error(None, getattr(error, "messages", [str(error)]))
-
-
-def _record(
-    request: HttpRequest, form: Any, save: Callable[[], Outcome], *, record_type: str
-) -> HttpResponse | None:
-    """Save a valid posted form once (access.submissions): the redirect, or None to show
-    the form again with its errors. A refusal by the service is a 403 (audited)."""
-    if request.method != "POST" or not form.is_valid():
-        return None
-    try:
-        outcome = save_once(user=request.user, token=form.token, save=save)
-    except NotPermitted as refusal:
-        raise Refused(record_type, "", refusal.message) from None
-    except (ValidationError, ApplicationError) as error:
-        _place(form, error)
-        return None
-    (messages.info if outcome.repeated else messages.success)(request, outcome.message)
-    return redirect(outcome.url)
 
 
 # --- panels ---------------------------------------------------------------------------------
@@ -127,7 +85,7 @@ def panel_create_view(request: HttpRequest) -> HttpResponse:
             f"Selection panel of {long_date(made.held_on)} recorded",
         )
 
-    if done := _record(request, form, save, record_type=PANEL):
+    if done := _save(request, form, save, record_type=PANEL, place=place_service_error):
         return done
     return render(request, "selection/panel_form.html", {"form": form})
 
@@ -391,14 +349,14 @@ def panel_decide_view(request: HttpRequest, panel_id: int, offender_id: int) -> 
         except NotPermitted as refusal:
             raise Refused(PANEL, selection_panel.pk, refusal.message) from None
         except (ValidationError, ApplicationError) as error:
-            _place(form, error)
+            place_service_error(form, error)
         else:
             return render(
                 request,
                 "selection/panel_decision_check.html",
                 {**page, "preview": preview, **_check_rows(form, preview)},
             )
-    elif done := _record(request, form, save, record_type=PANEL):
+    elif done := _save(request, form, save, record_type=PANEL, place=place_service_error):
         return done
     return render(request, "selection/panel_decision_form.html", page)
 
@@ -464,7 +422,9 @@ def risk_assessment_create_view(request: HttpRequest, offender_id: int) -> HttpR
             f"risk of serious harm {str(RoshLevel(made.rosh_level).label).lower()}",
         )
 
-    if done := _record(request, form, save, record_type="selection.riskassessment"):
+    if done := _save(
+        request, form, save, record_type="selection.riskassessment", place=place_service_error
+    ):
         return done
     return render(
         request,

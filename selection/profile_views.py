@@ -10,21 +10,20 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods
 
-from access.errors import ApplicationError, NotPermitted, Refused
+from access.errors import NotPermitted, Refused
 from access.policy import actor_for
-from access.submissions import OnceOnlyForm, Outcome, save_once
+from access.submissions import OnceOnlyForm, Outcome
 from offenders.tabs import tabs_for
 
 from . import letters, profile
 from .forms import plain_number
+from .views import _save, place_service_error
 
 # The other engineer's risk assessment form (issue 7 item 5), when it is there.
 RISK_ASSESSMENT_CREATE = "selection:risk-assessment-create"
@@ -108,15 +107,6 @@ class TransferForm(OnceOnlyForm):
     )
 
 
-def _place_error(form: Any, error: Exception) -> None:
-    if isinstance(error, ApplicationError) and error.field_errors:
-        for name, errors in error.field_errors.items():
-            form.add_error(name if name in form.fields else None, errors)
-        return
-    message = error.message if isinstance(error, ApplicationError) else str(error)
-    form.add_error(None, message)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def transfer_view(request: HttpRequest, decision_id: int) -> HttpResponse:
@@ -125,31 +115,30 @@ def transfer_view(request: HttpRequest, decision_id: int) -> HttpResponse:
     except NotPermitted as refusal:
         raise Refused(letters.DECISION, decision_id, refusal.message) from None
     form = TransferForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
 
-        def save() -> Outcome:
-            record = letters.transfer_record_create(
-                user=request.user,
-                decision_id=decision.pk,
-                receiving_scheme=form.cleaned_data["receiving_scheme"],
-                receiving_area=form.cleaned_data["receiving_area"],
-                receiving_contact=form.cleaned_data["receiving_contact"],
-            )
-            return Outcome(
-                reverse("selection:transfer", args=[decision.pk]),
-                f"Transfer summary recorded as sent to {record.receiving_scheme}",
-            )
+    def save() -> Outcome:
+        record = letters.transfer_record_create(
+            user=request.user,
+            decision_id=decision.pk,
+            receiving_scheme=form.cleaned_data["receiving_scheme"],
+            receiving_area=form.cleaned_data["receiving_area"],
+            receiving_contact=form.cleaned_data["receiving_contact"],
+        )
+        return Outcome(
+            reverse("selection:transfer", args=[decision.pk]),
+            f"Transfer summary recorded as sent to {record.receiving_scheme}",
+        )
 
-        assert form.token is not None  # a valid form has its token (OnceOnly.clean)
-        try:
-            outcome = save_once(user=request.user, token=form.token, save=save)
-        except NotPermitted as refusal:
-            raise Refused(letters.DECISION, decision.pk, refusal.message) from None
-        except (ValidationError, ApplicationError) as error:
-            _place_error(form, error)
-        else:
-            (messages.info if outcome.repeated else messages.success)(request, outcome.message)
-            return redirect(outcome.url)
+    done = _save(
+        request,
+        form,
+        save,
+        record_type=letters.DECISION,
+        record_id=decision.pk,
+        place=place_service_error,
+    )
+    if done:
+        return done
     return render(
         request,
         "selection/transfer.html",

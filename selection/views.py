@@ -86,20 +86,53 @@ def _place_error(form: Any, error: Exception) -> None:
     form.add_error(None, getattr(error, "messages", [str(error)]))
 
 
+def place_service_error(form: Any, error: Exception) -> None:
+    """A service's message beside each field it names (a form may map a service's field
+    name to its own with `place_field`), and in the error summary; a message about no
+    field of the form goes to the summary only."""
+
+    def place(name: str) -> str | None:
+        if hasattr(form, "place_field"):
+            return form.place_field(name)  # type: ignore[no-any-return]
+        return name if name in form.fields else None
+
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        for name, errors in error.message_dict.items():
+            form.add_error(place(name), errors)
+        return
+    if isinstance(error, ApplicationError):
+        placed = False
+        for name, errors in error.field_errors.items():
+            if (target := place(name)) is not None:
+                form.add_error(target, errors)
+                placed = True
+        if not placed:
+            form.add_error(None, error.message)
+        return
+    form.add_error(None, getattr(error, "messages", [str(error)]))
+
+
 def _save(
-    request: HttpRequest, form: Any, save: Callable[[], Outcome], *, record_type: str = MATRIX
+    request: HttpRequest,
+    form: Any,
+    save: Callable[[], Outcome],
+    *,
+    record_type: str = MATRIX,
+    record_id: Any = "",
+    place: Callable[[Any, Exception], None] = _place_error,
 ) -> HttpResponse | None:
     """Save a valid posted form once (access.submissions, as offenders.views does): the
-    redirect to show, or None to show the form again with its errors. The service's
-    refusal of a role is a 403, audited by the 403 handler."""
+    redirect to show, or None to show the form again with its errors (put by `place`).
+    The service's refusal of a role is a 403, audited by the 403 handler. Every selection
+    page that records something saves through here."""
     if request.method != "POST" or not form.is_valid():
         return None
     try:
         outcome = save_once(user=request.user, token=form.token, save=save)
     except NotPermitted as refusal:
-        raise Refused(record_type, "", refusal.message) from None
+        raise Refused(record_type, record_id, refusal.message) from None
     except (ValidationError, ApplicationError) as error:
-        _place_error(form, error)
+        place(form, error)
         return None
     if outcome.repeated:
         messages.info(request, outcome.message)
