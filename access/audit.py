@@ -35,9 +35,11 @@ def record(
     membership = actor.membership if actor else None
     return AuditEvent.objects.create(
         user=user,
-        username=getattr(user, "username", "") or "",
+        # The scheme acting by itself (policy.system_actor) is named by what it was doing.
+        username=getattr(user, "username", "")
+        or (f"system: {actor.system}" if actor and actor.system else ""),
         agency_name=membership.agency.name if membership else "",
-        role=membership.role if membership else "",
+        role=(actor.role or "") if actor else "",
         action=action,
         record_type=record_type,
         record_ids=_ids(records),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -82,6 +83,29 @@ class Scheme(models.Model):
     # 003 §6.2(4): the list reviewed against all known offenders at least quarterly.
     list_review_interval_months = models.PositiveSmallIntegerField(
         default=3, validators=[MinValueValidator(1), MaxValueValidator(3)]
+    )
+    # 004 §5.1: Deter Young Offenders "regularly assessed and refreshed"; no interval is
+    # given, so the default is the PPO's conference interval (3 months, 001 §3.2a).
+    dyo_review_months = models.PositiveSmallIntegerField(
+        "DYO review interval (months)",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    # 003 §7.5: a DYO turning 18 needs an exit strategy: the review falls due this many
+    # months before the 18th birthday so the strategy is agreed by then (0: on the day).
+    dyo_exit_lead_months = models.PositiveSmallIntegerField(
+        "DYO exit review lead (months before 18)",
+        default=3,
+        validators=[MaxValueValidator(12)],
+    )
+    # 003 §6.2(6): new offending in an offence category at or above this harm weight
+    # (HARM.md: 10 is robbery and violence with injury) flags a MAPPA referral.
+    mappa_harm_weight = models.DecimalField(
+        "harm weight that flags a MAPPA referral",
+        max_digits=3,
+        decimal_places=1,
+        default=Decimal("10.0"),
+        validators=[MinValueValidator(Decimal("1.0")), MaxValueValidator(Decimal("10.0"))],
     )
     # Contact levels per tier (offenders.compliance.tier_targets): attended contacts a week,
     # and drug tests a week for people on licence. 0 sets no target for that tier.

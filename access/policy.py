@@ -166,6 +166,10 @@ PARTNER_CUSTODY_FIELDS = frozenset({"id", "in_custody", "expected_release_on", "
 
 K = RecordKind
 
+# The role of the scheme acting by itself (scheduled work, no user): not a `Role` a
+# membership can hold, so nobody signs in with it.
+SYSTEM_ROLE = "system"
+
 # ACCESS.md, "What they see of a person in scope" — one row per record kind.
 TABLE: dict[str, dict[RecordKind, Grant]] = {
     Role.PPO_MANAGER: {
@@ -237,6 +241,16 @@ TABLE: dict[str, dict[RecordKind, Grant]] = {
     Role.STEERING_GROUP: {},
     # Manages users, agencies and reference data; reads the audit log; no casework.
     Role.ADMINISTRATOR: {K.AUDIT_LOG: R},
+    # The scheme itself, acting with no user (`system_actor`): the daily sweep of reviews
+    # reads what the rules of 003 §6.2 are about and writes reviews, nothing else.
+    SYSTEM_ROLE: {
+        K.IDENTITY: R,
+        K.OFFENDING: R,
+        K.INTELLIGENCE: R,
+        K.CUSTODY: R,
+        K.DRUG_TESTS: R,
+        K.SELECTION: RW,
+    },
 }
 
 
@@ -260,6 +274,8 @@ ROLE_SCOPE: dict[str, Scope] = {
     Role.PARTNER_WORKER: Scope.REFERRED,
     Role.STEERING_GROUP: Scope.NOBODY,
     Role.ADMINISTRATOR: Scope.NOBODY,
+    # The review sweep looks at the whole scheme, as the PPO manager does.
+    SYSTEM_ROLE: Scope.EVERYONE,
 }
 
 
@@ -270,10 +286,14 @@ class Actor:
     user: Any
     membership: Membership | None
     as_of: dt.date = field(default_factory=timezone.localdate)
+    # Set only by `system_actor`: what the scheme is doing by itself (e.g. "review sweep").
+    system: str = ""
 
     @property
     def role(self) -> str | None:
-        return self.membership.role if self.membership else None
+        if self.membership:
+            return self.membership.role
+        return SYSTEM_ROLE if self.system else None
 
     @property
     def agency(self) -> Agency | None:
@@ -305,14 +325,27 @@ def actor_for(user: AbstractBaseUser | AnonymousUser | None, as_of: dt.date | No
     return Actor(user=user, membership=membership, as_of=as_of)
 
 
+def system_actor(what: str, as_of: dt.date) -> Actor:
+    """The scheme acting by itself, with no user: scheduled work such as the daily sweep
+    of reviews (selection.reviews). Its scope is the whole scheme and its grants are the
+    `SYSTEM_ROLE` row of the table; the audit trail names it by `what`."""
+    if not what:
+        raise ValueError("name what the scheme is doing")
+    return Actor(user=None, membership=None, as_of=as_of, system=what)
+
+
 def as_actor(who: Actor | Any, as_of: dt.date | None = None) -> Actor:
     if isinstance(who, Actor):
-        return who if as_of is None or as_of == who.as_of else actor_for(who.user, as_of)
+        if as_of is None or as_of == who.as_of:
+            return who
+        if who.system:
+            return system_actor(who.system, as_of)
+        return actor_for(who.user, as_of)
     return actor_for(who, as_of)
 
 
 def grant(actor: Actor, kind: RecordKind) -> Grant:
-    if actor.membership is None:
+    if actor.membership is None and not actor.system:
         return NOTHING
     found = TABLE.get(actor.role or "", {}).get(kind, NOTHING)
     if found.agency_kinds is not None and (

@@ -3,6 +3,7 @@ above them (STYLE.md rule 11), not in `access` or `offenders`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -10,9 +11,45 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from access.models import Role
-from access.policy import actor_for, can_read_audit_log, may_use_admin_site
-from offenders.caseload import caseload_page
+from access.policy import Actor, actor_for, can_read_audit_log, may_use_admin_site
+from offenders.caseload import Caseload, CaseloadRow, Column, caseload_page
 from reporting.selectors import scheme_by_age_and_sex, scheme_headline
+from selection.review_selectors import person_reviews_url, reviews_due, reviews_due_by_person
+
+REVIEWS_DUE_COLUMN = "reviews_due"
+
+
+@dataclass
+class HomeRow(CaseloadRow):
+    """A caseload row with the columns that other apps add to it on the home page.
+
+    `offenders` builds the caseload and may not import `selection` (STYLE.md rule 11), so
+    the "Reviews due" column is added here, above both, from selection's own selector."""
+
+    reviews_due: int = 0
+    reviews_url: str = ""
+
+
+def with_reviews_due(actor: Actor, caseload: Caseload) -> list[CaseloadRow]:
+    """The caseload's rows with each person's number of open reviews (one query), and the
+    "Reviews due" column before the row actions, for a reader who may read reviews; the
+    rows unchanged for anyone else. Each number links to the list of exactly those."""
+    counts = reviews_due_by_person(user=actor, offender_ids=[o.pk for o in caseload.offenders])
+    if counts is None:
+        return list(caseload.rows)
+    rows: list[CaseloadRow] = [
+        HomeRow(
+            **{f.name: getattr(row, f.name) for f in fields(CaseloadRow)},
+            reviews_due=counts.get(row.offender.pk, 0),
+            reviews_url=person_reviews_url(row.offender.pk),
+        )
+        for row in caseload.rows
+    ]
+    column = Column(REVIEWS_DUE_COLUMN, "Reviews due", numeric=True)
+    keys = [c.key for c in caseload.columns]
+    at = keys.index("actions") if "actions" in keys else len(keys)
+    caseload.columns = [*caseload.columns[:at], column, *caseload.columns[at:]]
+    return rows
 
 
 @login_required
@@ -32,8 +69,10 @@ def home(request: HttpRequest) -> HttpResponse:
         context["can_use_admin"] = may_use_admin_site(actor.user)
     else:
         template = "home/caseload.html"
-        context["caseload"] = caseload_page(user=actor, params=request.GET)
-        context["rows"] = context["caseload"].rows
+        caseload = caseload_page(user=actor, params=request.GET)
+        context["caseload"] = caseload
+        context["rows"] = with_reviews_due(actor, caseload)
+        context["reviews_due"] = reviews_due(user=actor)
         if actor.role == Role.PPO_MANAGER:
             context["headline"] = scheme_headline(user=actor)
     return render(request, template, context)

@@ -436,3 +436,129 @@ class TransferRecord(models.Model):
     def recipient(self) -> str:
         """Who it was disclosed to, as the audit trail names them."""
         return f"{self.receiving_scheme}, {self.receiving_area}: {self.receiving_contact}"[:200]
+
+
+class TransferIn(models.Model):
+    """A PPO arriving from another area's scheme (003 §6.2(2): "The receiving area should
+    consider whether or not to select the PPO in accordance with their prevailing
+    selection policy"). Nothing else records an arrival, so the PPO manager records it
+    (selection.reviews.transfer_in_record) and the sweep raises a selection review."""
+
+    offender = models.ForeignKey(
+        "offenders.Offender", on_delete=models.PROTECT, related_name="transfers_in"
+    )
+    from_scheme = models.CharField("sending scheme", max_length=200)
+    from_area = models.CharField("area", max_length=200)
+    arrived_on = models.DateField()
+    note = BoundedTextField(blank=True, max_length=2000)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-arrived_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Transfer in from {self.from_scheme} ({self.from_area}) on {self.arrived_on}"
+
+
+class ReviewKind(models.TextChoices):
+    """The reviews that fall due by themselves (DESIGN.md rules 1-7; selection.reviews)."""
+
+    # 003 §6.2(1): no arrest and no intelligence report for 6 months at liberty.
+    NO_ARREST = "no_arrest", "No arrest or intelligence for 6 months at liberty"
+    # 003 §6.2(3): sentenced and likely to be in custody more than 2 years from now.
+    LONG_CUSTODY = "long_custody", "Likely in custody for more than 2 years"
+    # 003 §6.2(3): de-selected for custody, 3 months before the expected release.
+    RESELECTION_RELEASE = "reselection_release", "Re-selection before release"
+    # 002 on §6.2(3): release dates "may not be readily available": chase the date.
+    RELEASE_DATE_CHASE = "release_date_chase", "Chase the expected release date"
+    # 003 §6.2(5): every PPO reviewed after two years on the scheme.
+    TWO_YEARS = "two_years", "Two years on the scheme"
+    # 003 §6.2(4), §4.2: the list against the pool, at least quarterly and before NI30.
+    LIST_REVIEW = "list_review", "The list reviewed against the pool"
+    # 003 §6.2(6): new offending indicating high risk of harm: MAPPA referral flagged.
+    MAPPA_REFERRAL = "mappa_referral", "High risk of harm: consider a MAPPA referral"
+    # 003 §5.7: a former PPO or IOM person arrested or charged again.
+    FORMER_REOFFENDING = "former_reoffending", "Former PPO or IOM arrested or charged"
+    # 003 §6.2(2): a PPO transferring in from another area.
+    TRANSFER_IN = "transfer_in", "Transferred in from another area"
+    # 003 §7.5: a DYO turning 18 needs an exit strategy with a lead agency.
+    DYO_TURNING_18 = "dyo_turning_18", "DYO turning 18: exit strategy"
+    # 004 §5.1: DYOs reviewed periodically.
+    DYO_PERIODIC = "dyo_periodic", "DYO periodic review"
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", "Due"
+    CLOSED = "closed", "Closed"
+
+
+class ReviewOutcome(models.TextChoices):
+    # Closed by a panel decision about the person (selection.panel).
+    DECISION = "decision", "Decided at a panel"
+    # Looked at and left as it is, with the reason recorded.
+    NO_CHANGE = "no_change", "No change, reviewed"
+    # The fact that raised it no longer holds (e.g. the release date was recorded).
+    RESOLVED = "resolved", "No longer applies"
+
+
+class Review(models.Model):
+    """A review that fell due: raised by the sweep (selection.reviews), closed only by a
+    panel decision or a recorded outcome with a reason.
+
+    `basis` names the fact the review is about (the episode, custody spell, event or
+    quarter), so the sweep raises each occurrence once: the unique constraint below makes
+    a repeated or retried sweep a no-op in the database itself, not only by a check.
+    """
+
+    kind = models.CharField(max_length=20, choices=ReviewKind.choices)
+    # Empty for the review of the whole list (003 §6.2(4)).
+    offender = models.ForeignKey(
+        "offenders.Offender",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reviews",
+    )
+    basis = models.CharField(max_length=60)
+    due_on = models.DateField()
+    status = models.CharField(max_length=6, choices=ReviewStatus.choices, default=ReviewStatus.OPEN)
+    # What the sweep found, for the panel: e.g. positive drug tests in the quiet period.
+    detail = models.JSONField(default=dict, blank=True)
+    raised_on = models.DateField()
+    raised_at = models.DateTimeField(default=timezone.now)
+    # The sweep that inserted the row (selection.reviews.sweeper): with conflicts ignored,
+    # a sweep finds and audits exactly the rows it won, not a concurrent sweep's.
+    sweep_token = models.UUIDField(null=True, blank=True, editable=False, db_index=True)
+    outcome = models.CharField(max_length=10, choices=ReviewOutcome.choices, blank=True)
+    outcome_reason = BoundedTextField(blank=True, max_length=2000)
+    decision = models.ForeignKey(
+        PanelDecision, null=True, blank=True, on_delete=models.PROTECT, related_name="reviews"
+    )
+    closed_on = models.DateField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        indexes = [models.Index(fields=["status", "due_on"])]
+        constraints = [
+            models.UniqueConstraint(
+                F("kind"),
+                Coalesce(F("offender"), Value(0)),
+                F("basis"),
+                name="one_review_per_occurrence",
+                violation_error_message="This review has already been raised",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="open", outcome="", closed_on__isnull=True)
+                | models.Q(status="closed", closed_on__isnull=False) & ~models.Q(outcome=""),
+                name="a_closed_review_has_its_outcome",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} due {self.due_on}"

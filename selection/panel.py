@@ -71,6 +71,7 @@ from .models import (
     SelectionPanel,
     SelectionRun,
 )
+from .reviews import close_for_decision
 from .services import may_change_selection
 
 # DESIGN.md rule 3: a long-custody de-selection follows "a recorded risk assessment":
@@ -272,6 +273,8 @@ def panel_decide(
         decision.full_clean()
         decision.save()
         audit.altered(actor, AuditAction.CREATE, decision)
+        # Issue 8: the decision closes the person's reviews that were due by the panel.
+        close_for_decision(actor=actor, decision=decision)
         if kind == DecisionKind.MARK_DYO:
             _take_assessment(actor, offender, terms)
     return decision

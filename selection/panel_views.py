@@ -35,6 +35,7 @@ from offenders.models import DeselectionReason, ExitRoute, ProgrammeKind, Scaled
 
 from . import panel as panels
 from . import panel_selectors as selectors
+from . import review_selectors
 from .forms import plain_number
 from .models import DecisionKind, ExitOutcome, PanelDecision, PanelKind, RiskTool, RoshLevel
 from .panel_forms import PanelDecisionForm, PanelForm, RiskAssessmentForm
@@ -174,12 +175,17 @@ def panel_view(request: HttpRequest, panel_id: int) -> HttpResponse:
     deciding = selectors.may_decide(actor, page.panel)
     search = request.GET.get("q", "").strip()[:100] if deciding else ""
     found, more = selectors.person_search(user=actor, search=search) if search else ([], False)
+    # The panel's agenda: the open reviews due by its date (issue 8; review_selectors).
+    agenda = review_selectors.panel_agenda(
+        user=actor, selection_panel=page.panel, deciding=deciding
+    )
     return render(
         request,
         "selection/panel_detail.html",
         {
             "page": page,
             "panel": page.panel,
+            "agenda": agenda,
             "rows": _decision_rows(page.decisions, lambda o: selectors.person_name(actor, o)),
             "deciding": deciding,
             "dyo_panel": page.panel.kind == PanelKind.DYO,

@@ -102,3 +102,16 @@ urlpatterns += [
         name="risk-assessment-create",
     ),
 ]
+
+from . import review_views  # noqa: E402
+
+# The reviews that fall due by themselves (issue 8): the open ones, and closing one as
+# "no change, reviewed".
+urlpatterns += [
+    path("reviews/", review_views.review_list_view, name="reviews"),
+    path(
+        "reviews/<selection_id:review_id>/close/",
+        review_views.review_close_view,
+        name="review-close",
+    ),
+]

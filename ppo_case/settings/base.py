@@ -6,6 +6,7 @@ With nothing set the app runs on SQLite with Celery tasks executed in-process.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -163,6 +164,29 @@ CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The tasks acknowledge late (selection.tasks): a worker reserves one message at a time,
+# so one that dies puts back only the task it was running.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Beat's schedule (`celery -A ppo_case beat`, docker-compose.yml). Fixed here: how often a
+# review falls due is the scheme's setting (access.Scheme), read by the sweep itself; beat
+# only wakes it daily. 02:30 London time happens exactly once every day: the clocks change
+# within 01:00-02:00. If Redis is down at 02:30, beat keeps trying to send for ~10 minutes.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-reviews": {
+        "task": "selection.tasks.sweep_reviews",
+        "schedule": crontab(hour=2, minute=30),
+        "options": {
+            "retry": True,
+            "retry_policy": {
+                "max_retries": 12,
+                "interval_start": 5,
+                "interval_step": 10,
+                "interval_max": 60,
+            },
+        },
+    },
+}
 
 GUARDIAN_RAISE_403 = False
 
