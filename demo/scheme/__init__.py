@@ -20,6 +20,16 @@ and says so. Risk assessments (OASys by probation, OGRS for some of the pool) pr
 selection and each step down or de-selection; one PPO serving a long sentence has a current
 one (003 §6.2(3)).
 
+Every kind of review (selection.reviews) falls due on the day it is seeded, and seeding ends
+by running the sweep for today as the command, so the manager's home page and
+/selection/reviews/ show them: besides those that fall due by themselves (quiet PPOs, two
+years on the scheme, DYOs near 18 and on the tier for 3 months, high-harm offences for
+MAPPA, the quarter's list review), one PPO in custody is expected out over 26 months from
+now and another has no expected release date (003 §6.2(3)); the former PPO de-selected for
+a long sentence is due out within three months; the one de-selected at a two-year review was
+arrested last week (003 §5.7); and one of the pool arrived 12 days ago from another area's
+scheme, recorded with `transfer_in_record` (003 §6.2(2)).
+
 Every person, name, address and number is invented (Faker en_GB; its phone numbers are Ofcom's
 drama ranges). The same seed gives the same people and history: one `random.Random` and one
 Faker instance, both seeded, are consumed in a fixed order, and every date is an offset from
@@ -31,7 +41,8 @@ the selection history is written only for people created in the same run. People
 casework are bulk-inserted, which is nobody consulting or altering a record, so they write
 no audit rows. The selection history goes through selection's services, which audit what they
 write: those rows name the demo manager (or YOT worker), the "command" channel and
-"seed_demo --seed N", so the audit log shows truthfully who recorded what, and when.
+"seed_demo --seed N" (the sweep's rows name the review sweep and the "command" channel), so
+the audit log shows truthfully who recorded what, and when.
 """
 
 from __future__ import annotations

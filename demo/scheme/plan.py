@@ -177,6 +177,16 @@ class ReferralPlan:
     reason: str
 
 
+@dataclass
+class TransferPlan:
+    """A PPO arriving from another area's scheme (selection.reviews.transfer_in_record)."""
+
+    from_scheme: str
+    from_area: str
+    arrived_ago: int
+    note: str
+
+
 # (kind, index into the category list or None, occurred days ago, recorded days ago)
 EventPlan = tuple[str, int | None, int, int]
 
@@ -222,6 +232,7 @@ class PersonPlan:
     contacts: list[ContactPlan] = field(default_factory=list)
     drug_tests: list[DrugTestPlan] = field(default_factory=list)
     referrals: list[ReferralPlan] = field(default_factory=list)
+    transfer_in: TransferPlan | None = None
 
     def local_ref(self, seed: int) -> str:
         return f"{DEMO_REF_PREFIX}{seed}-{self.index:04d}"
@@ -545,6 +556,8 @@ def build_plan(seed: int, category_names: list[str], acquisitive: list[bool]) ->
 
     for person in people:
         planner.offending(person)
+    _reoffended(people)
+    _transferred_in(pool, emerging)
     _recent_work(planner, people)
     _referrals(planner, people)
     # Last, so that adding them left every person and record above as it was.
@@ -554,6 +567,60 @@ def build_plan(seed: int, category_names: list[str], acquisitive: list[bool]) ->
     _dyo_markings(planner, people)
     _risk_assessments(planner, people, [pool[i] for i in sorted(emerging)])
     return DemoPlan(seed=seed, password=demo_password(seed), staff_names=staff_names, people=people)
+
+
+# Sentences of the current PPOs in custody that fall due for review (003 §6.2(3)): the
+# 60-month one is expected out LONG_CUSTODY_RELEASE_IN days from now (over 26 months), so
+# more than two years; the 48-month one has no expected release date recorded.
+LONG_CUSTODY_MONTHS = 60
+LONG_CUSTODY_RELEASE_IN = 800
+UNDATED_MONTHS = 48
+# The first five of the PPOs in custody are due out within 85 days.
+DUE_OUT_SOON = 5
+
+
+# 003 §5.7: the former PPO de-selected at a two-year review, out on licence, was
+# arrested last week (days ago); 003 §6.2(2): a PPO arrived from another area.
+REOFFENDED_AGO = 6
+TRANSFER_IN = TransferPlan(
+    from_scheme="Westbridge PPO scheme",
+    from_area="Westbridge",
+    arrived_ago=12,
+    note=(
+        "Moved back to Northfield to live with family; a PPO on the Westbridge scheme, "
+        "whose PPO manager sent the case summary."
+    ),
+)
+
+
+def _reoffended(people: list[PersonPlan]) -> None:
+    """The former PPO de-selected at a two-year review is arrested last week, for the
+    kind of offence they were last arrested for: a re-selection review is due (003
+    §5.7). No draw from rng, so everyone else's records stay as they were."""
+    person = next(
+        p
+        for p in people
+        if p.group == "former"
+        and any(d.deselection_reason == DeselectionReason.TWO_YEAR_REVIEW for d in p.decisions)
+    )
+    category = next(
+        (c for kind, c, _, _ in person.events if kind == EventKind.ARREST and c is not None), None
+    )
+    person.events.append((EventKind.ARREST, category, REOFFENDED_AGO, REOFFENDED_AGO))
+
+
+def _transferred_in(pool: list[PersonPlan], emerging: set[int]) -> None:
+    """One adult of the pool, at liberty, arrived from another area's scheme where they
+    were a PPO: a selection review is due (003 §6.2(2))."""
+    person = next(
+        p
+        for offset, p in enumerate(pool)
+        if offset not in emerging
+        and p.age >= 21
+        and p.event_count >= 6
+        and not any(c.holds(day) for c in p.custody for day in range(TRANSFER_IN.arrived_ago + 1))
+    )
+    person.transfer_in = TRANSFER_IN
 
 
 def _current_ppos(planner: _Planner, *, start: int) -> list[PersonPlan]:
@@ -584,6 +651,14 @@ def _current_ppos(planner: _Planner, *, start: int) -> list[PersonPlan]:
         rng.choice((6, 8, 10, 12, 12, 16, 18, 20, 24)) for _ in range(PPO_CUSTODY - 4)
     ]
     rng.shuffle(custody_months)
+    # The 60- and 48-month sentences are not among the five due out soon (below): one is
+    # out more than two years from now, the other has no expected release date recorded
+    # (both 003 §6.2(3) reviews). Swapping values draws nothing from rng.
+    for long_months in (LONG_CUSTODY_MONTHS, UNDATED_MONTHS):
+        i = custody_months.index(long_months)
+        if i < DUE_OUT_SOON:
+            j = next(k for k in range(DUE_OUT_SOON, PPO_CUSTODY) if custody_months[k] < 30)
+            custody_months[i], custody_months[j] = custody_months[j], custody_months[i]
     counters = {"supervised": 0, "unsupervised": 0, "custody": 0, "community": 0}
 
     people = []
@@ -650,8 +725,15 @@ def _current_ppos(planner: _Planner, *, start: int) -> list[PersonPlan]:
             person.strands = (rng.choice((Strand.CATCH_CONVICT, Strand.REHABILITATE_RESETTLE)),)
             months = custody_months[n]
             episode = planner.serving(
-                person, custody_prisons[n], months, due_within=85 if n < 5 else None
+                person, custody_prisons[n], months, due_within=85 if n < DUE_OUT_SOON else None
             )
+            if months == LONG_CUSTODY_MONTHS:
+                # 003 §6.2(3): likely to be in custody more than 2 years from now.
+                episode.started_ago = _served_days(months) - LONG_CUSTODY_RELEASE_IN
+                episode.expected_ago = -LONG_CUSTODY_RELEASE_IN
+            elif months == UNDATED_MONTHS:
+                # 002: release dates "may not be readily available"; chased.
+                episode.expected_ago = None
             planner.prior_custody(person, episode.started_ago, rng.randint(0, 2))
             person.window = (
                 episode.started_ago + 1,
@@ -831,9 +913,14 @@ def _former_ppos(planner: _Planner, *, start: int) -> list[PersonPlan]:
             # 003 §6.2(1): six months without an arrest or intelligence before de-selection.
             last_event = deselected_ago + rng.randint(185, 300)
         elif reason == DeselectionReason.LONG_CUSTODY:
+            # De-selected with release more than two years off, and now due out within
+            # three months: the re-selection review is due (003 §6.2(3)).
             episode = planner.serving(person, "ravensgate", 60)
-            episode.started_ago = deselected_ago + rng.randint(20, 60)
-            episode.expected_ago = episode.started_ago - _served_days(60)
+            gap = rng.randint(20, 60)
+            episode.expected_ago = -(20 + gap)
+            episode.started_ago = _served_days(60) + episode.expected_ago
+            deselected_ago = panel_day_on_or_after(episode.started_ago - gap)
+            person.decisions[-1].days_ago = deselected_ago
             person.iom_grade = IomGrade.BLUE
             last_event = episode.started_ago + 1
         elif reason == DeselectionReason.TWO_YEAR_REVIEW:
@@ -1089,7 +1176,11 @@ def _referrals(planner: _Planner, people: list[PersonPlan]) -> None:
     refer(not_dip[0], "treatment", "drugs_alcohol", closed_ago=rng.randint(15, 60))
     refer(not_dip[1], "treatment", "drugs_alcohol", closed_ago=rng.randint(200, 300))
     due_out = [
-        p for p in ppos if p.situation == "custody" and (p.custody[0].expected_ago or 0) > -90
+        p
+        for p in ppos
+        if p.situation == "custody"
+        and p.custody[0].expected_ago is not None
+        and p.custody[0].expected_ago > -90
     ]
     community = [p for p in ppos if p.situation in ("supervised", "unsupervised")]
     for person in due_out[:3] + rng.sample(community, 3):

@@ -8,7 +8,7 @@ sits above every app), as the demo PPO manager and YOT worker, oldest first.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -42,11 +42,15 @@ from pathways.models import Pathway, Referral
 from selection.models import (
     PanelDecision,
     PanelKind,
+    Review,
+    ReviewKind,
+    ReviewStatus,
     RiskAssessment,
     SelectionPanel,
     SelectionRun,
 )
 from selection.panel import DYO_KINDS, dyo_panel_for, panel_create, panel_decide
+from selection.reviews import sweep, transfer_in_record
 from selection.services import risk_assessment_record, selection_run
 
 from .plan import (
@@ -115,6 +119,14 @@ def seed_demo(seed: int = 1, *, stdout: Writer | None = None) -> DemoResult:
                 created |= _selection_history(plan, new, ids, today, agencies, users)
             except (ApplicationError, NotPermitted) as error:
                 raise DemoSeedError(f"The demo's selection history was refused: {error}") from error
+        # The daily sweep, for today, so the manager's home page and reviews list show
+        # what is due (selection.reviews); on a second run the same day it raises nothing.
+        try:
+            swept = sweep(as_of=today, channel="command")
+        except ApplicationError as error:
+            raise DemoSeedError(f"The review sweep was refused: {error}") from error
+        if swept.total_raised:
+            created["reviews raised"] = swept.total_raised
     result = DemoResult(
         seed=seed,
         password=plan.password,
@@ -471,11 +483,24 @@ def _selection_history(
                 scaled_approach=decision.scaled_approach,
             )
             decisions += 1
+    transfers = 0
+    for person in new:
+        if person.transfer_in is not None:
+            transfer_in_record(
+                user=manager,
+                offender_id=ids[person.local_ref(seed)],
+                from_scheme=person.transfer_in.from_scheme,
+                from_area=person.transfer_in.from_area,
+                arrived_on=day(person.transfer_in.arrived_ago),
+                note=person.transfer_in.note,
+            )
+            transfers += 1
     return {
         "programme episodes": ProgrammeEpisode.objects.filter(offender_id__in=ids.values()).count(),
         "risk assessments": assessments,
         "panels": len(panels),
         "panel decisions": decisions,
+        "transfers in": transfers,
     }
 
 
@@ -498,6 +523,15 @@ def _selection_panel(
 
 def _long(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
+
+
+def _reviews_due(today: dt.date) -> str:
+    due = Review.objects.filter(status=ReviewStatus.OPEN, due_on__lte=today)
+    by_kind = Counter(due.values_list("kind", flat=True))
+    return (
+        f"Reviews due by today: {sum(by_kind.values())} open, of {len(by_kind)} of the "
+        f"{len(ReviewKind)} kinds (the manager's home page and /selection/reviews/)."
+    )
 
 
 def describe(result: DemoResult, scheme: Scheme, today: dt.date) -> str:
@@ -557,6 +591,7 @@ def describe(result: DemoResult, scheme: Scheme, today: dt.date) -> str:
         + f" and {panels.filter(kind=PanelKind.DYO).count()} DYO panels, with "
         f"{decisions.count()} decisions; "
         f"{RiskAssessment.objects.filter(offender__in=demo).count()} risk assessments.",
+        _reviews_due(today),
         (
             f"Selection run of {_long(run.as_of)} (matrix version {run.version.number}): "
             f"{run.entries.count()} people listed."

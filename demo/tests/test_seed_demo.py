@@ -61,13 +61,18 @@ from selection.models import (
     MatrixVersion,
     PanelDecision,
     PanelKind,
+    Review,
+    ReviewKind,
+    ReviewStatus,
     RiskAssessment,
     RiskTool,
     RunEntry,
     SelectionPanel,
     SelectionRun,
+    TransferIn,
 )
 from selection.panel import RISK_ASSESSMENT_CURRENT_DAYS
+from selection.reviews import sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +100,8 @@ TABLES: list[type[models.Model]] = [
     SelectionPanel,
     SelectionPanel.agencies.through,
     PanelDecision,
+    TransferIn,
+    Review,
 ]
 
 
@@ -270,7 +277,8 @@ def test_every_demo_login_signs_in_and_each_role_has_people_to_see():
     result = demo.seed_demo(1)
     today = timezone.localdate()
     # Seeding is nobody consulting anybody: the only audit rows are the selection
-    # services' own, for what the demo manager and YOT worker recorded through them.
+    # services' own, for what the demo manager and YOT worker recorded through them,
+    # and the review sweep's for the reviews it raised.
     assert AuditEvent.objects.exists()
     assert set(AuditEvent.objects.values_list("action", flat=True)) <= {
         AuditAction.CREATE,
@@ -282,11 +290,24 @@ def test_every_demo_login_signs_in_and_each_role_has_people_to_see():
         "selection.selectionpanel",
         "selection.paneldecision",
         "offenders.programmeepisode",
+        "selection.transferin",
+        "selection.review",
     }
-    assert set(AuditEvent.objects.values_list("username", flat=True)) == {"manager", "yot"}
-    assert set(AuditEvent.objects.values_list("channel", "path")) == {
-        ("command", "seed_demo --seed 1")
+    assert set(AuditEvent.objects.values_list("username", flat=True)) == {
+        "manager",
+        "yot",
+        "system: review sweep",
     }
+    assert set(
+        AuditEvent.objects.filter(record_type="selection.review").values_list("username", flat=True)
+    ) == {"system: review sweep"}
+    assert set(
+        AuditEvent.objects.exclude(record_type="selection.review").values_list("channel", "path")
+    ) == {("command", "seed_demo --seed 1")}
+    # selection.reviews.sweep sets its own audit context: the channel, no path.
+    assert set(
+        AuditEvent.objects.filter(record_type="selection.review").values_list("channel", "path")
+    ) == {("command", "")}
 
     assert len(result.password) >= 12
     validate_password(result.password)
@@ -649,3 +670,59 @@ def test_the_command_seeds_without_force_when_debugging_or_on_sqlite(settings, m
     monkeypatch.setattr(seed_demo_command, "database_vendor", lambda: "sqlite")
     call_command("seed_demo", stdout=StringIO())
     assert calls == [3, 1]
+
+
+# A Tuesday in late autumn: the quarter began on 1 October, the NI30 review is not due.
+@time_machine.travel(dt.datetime(2026, 11, 17, 9, 0, tzinfo=dt.UTC), tick=False)
+def test_seeding_leaves_every_kind_of_review_due_on_the_day(client):
+    out = StringIO()
+    call_command("seed_demo", "--force", stdout=out)
+    today = timezone.localdate()
+    due = Review.objects.filter(status=ReviewStatus.OPEN, due_on__lte=today)
+    assert set(due.values_list("kind", flat=True)) == set(ReviewKind.values)
+    assert not Review.objects.filter(due_on__gt=today).exists()
+    assert f"{due.count()} open, of 11 of the 11 kinds" in out.getvalue()
+    # The sweep ran for today, as the command: running it again raises nothing.
+    assert AuditEvent.objects.filter(
+        channel="command", record_type="selection.review", username="system: review sweep"
+    ).exists()
+    again = sweep(as_of=today, channel="command")
+    assert again.total_raised == 0 and not again.resolved
+
+    def one(kind: str) -> Review:
+        (review,) = due.filter(kind=kind)
+        return review
+
+    # Who each of the new kinds is about (demo/scheme/plan.py).
+    long_custody = one(ReviewKind.LONG_CUSTODY)
+    spell = CustodyEpisode.objects.get(pk=long_custody.detail["custody_id"])
+    assert spell.sentence_length_months == 60
+    assert spell.expected_release_on > today + dt.timedelta(days=731)
+    assert long_custody.detail["risk_assessment_current"] is True
+    chase = one(ReviewKind.RELEASE_DATE_CHASE)
+    spell = CustodyEpisode.objects.get(pk=chase.detail["custody_id"])
+    assert spell.sentence_length_months == 48 and spell.expected_release_on is None
+    assert tier_on(chase.offender_id, today) == ProgrammeKind.PPO
+    again_before_release = one(ReviewKind.RESELECTION_RELEASE)
+    spell = CustodyEpisode.objects.get(pk=again_before_release.detail["custody_id"])
+    assert today < spell.expected_release_on <= today + dt.timedelta(days=89)
+    left = ProgrammeEpisode.objects.get(
+        offender_id=again_before_release.offender_id, deselection_reason="long_custody"
+    )
+    # Release was more than two years off when the panel de-selected them (003 §6.2(3)).
+    assert spell.expected_release_on > left.deselected_on + dt.timedelta(days=731)
+    reoffended = one(ReviewKind.FORMER_REOFFENDING)
+    event = OffendingEvent.objects.get(pk=reoffended.detail["event_id"])
+    assert (event.kind, event.occurred_on) == ("arrest", today - dt.timedelta(days=6))
+    assert tier_on(reoffended.offender_id, today) == ""
+    arrived = one(ReviewKind.TRANSFER_IN)
+    transfer = TransferIn.objects.get(pk=arrived.detail["transfer_id"])
+    assert transfer.arrived_on == today - dt.timedelta(days=12)
+    assert not ProgrammeEpisode.objects.filter(offender_id=arrived.offender_id).exists()
+
+    # The manager sees them on the reviews list.
+    client.force_login(User.objects.get(username="manager"))
+    page = client.get("/selection/reviews/")
+    assert page.status_code == 200
+    for kind in (ReviewKind.TRANSFER_IN, ReviewKind.FORMER_REOFFENDING):
+        assert str(kind.label) in page.content.decode()
