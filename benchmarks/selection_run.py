@@ -13,8 +13,9 @@ hand-written SQL query that computes the same scores; scoring ~2,000 people in u
 
 It builds the data with benchmarks/builder.py (or, with --no-build, uses a database the
 builder has filled), then times `selection.scoring.score_pool` with the adopted matrix
-version, today, explain="none": over the whole pool and over the 2,000 most active people
-(--sample random: 2,000 at random), three runs each, best and median, queries counted.
+version, today, explain="none" (--explain to change it): over the whole pool and over the
+2,000 most active people (--sample random: 2,000 at random), three runs each, best and
+median, queries counted.
 Then it times one SQL query written by hand from the rules in selection/scoring.py's
 docstring, reading the version's criteria from selection_criterion, and checks that it
 gives every person the same score. Nothing is written by the timed code; the build is the
@@ -64,7 +65,10 @@ T = TypeVar("T")
 # Counted criteria (events of a kind, priority crimes) have a whole-number measure, so
 # weight × count needs no rounding and the sum of their points is the sum, over the
 # events, of the weights each event earns: one grouped pass over the events gives it.
-# Harm and likelihood have fractional measures: their points are rounded per person.
+# Harm and likelihood have fractional measures: their points are rounded per person, half
+# up, in whole pence: (weight in pence × measure in tenths + 5) / 10 in integers, the same
+# number as round(weight × measure, 2) and faster than numeric arithmetic. The score is
+# added up in pence and ranked on them.
 SCORES_SQL = """
 WITH version AS (
     SELECT
@@ -113,13 +117,18 @@ category_weights AS (
 ),
 weights AS (
     SELECT
-        coalesce(sum(weight) FILTER (WHERE kind = 'recent'), 0) AS recent,
-        coalesce(sum(weight) FILTER (WHERE kind = 'harm'), 0) AS harm,
-        coalesce(sum(weight) FILTER (WHERE kind = 'community_impact'), 0) AS community_impact,
-        coalesce(sum(weight) FILTER (WHERE kind = 'drug_misuse'), 0) AS drug_misuse,
-        coalesce(sum(weight) FILTER (WHERE kind = 'positive_tests'), 0) AS positive_tests,
-        coalesce(sum(weight) FILTER (WHERE kind = 'likelihood'), 0) AS likelihood,
-        coalesce(sum(weight) FILTER (WHERE kind = 'short_sentence'), 0) AS short_sentence
+        (100 * coalesce(sum(weight) FILTER (WHERE kind = 'recent'), 0))::integer AS recent,
+        (100 * coalesce(sum(weight) FILTER (WHERE kind = 'harm'), 0))::integer AS harm,
+        (100 * coalesce(sum(weight) FILTER (WHERE kind = 'community_impact'), 0))::integer
+            AS community_impact,
+        (100 * coalesce(sum(weight) FILTER (WHERE kind = 'drug_misuse'), 0))::integer
+            AS drug_misuse,
+        (100 * coalesce(sum(weight) FILTER (WHERE kind = 'positive_tests'), 0))::integer
+            AS positive_tests,
+        (100 * coalesce(sum(weight) FILTER (WHERE kind = 'likelihood'), 0))::integer
+            AS likelihood,
+        (100 * coalesce(sum(weight) FILTER (WHERE kind = 'short_sentence'), 0))::integer
+            AS short_sentence
     FROM criteria
 ),
 open_custody AS (
@@ -216,28 +225,33 @@ short_sentence AS (
       )
       {only_ss}
 )
-SELECT
-    pool.id,
-    (coalesce(em.counted_cents, 0) / 100.0
-    + CASE WHEN em.recent THEN round(w.recent, 2) ELSE 0 END
-    + round(w.harm * coalesce(em.harm_tenths, 0) / 10.0, 2)
-    + CASE WHEN pool.crasbo THEN round(w.community_impact, 2) ELSE 0 END
-    + CASE WHEN pool.dip_client THEN round(w.drug_misuse, 2) ELSE 0 END
-    + round(w.positive_tests * coalesce(pt.tests, 0), 2)
-    + round(w.likelihood * coalesce(la.likelihood_score, 0) / 10.0, 2)
-    + CASE WHEN ss.offender_id IS NOT NULL THEN round(w.short_sentence, 2) ELSE 0 END
-    )::numeric(12, 2) AS score  -- exact: every term has at most two decimal places
-FROM pool
-CROSS JOIN weights w
-LEFT JOIN event_measures em ON em.offender_id = pool.id
-LEFT JOIN positive_tests pt ON pt.offender_id = pool.id
-LEFT JOIN latest_assessment la ON la.offender_id = pool.id
-LEFT JOIN short_sentence ss ON ss.offender_id = pool.id
+SELECT scored.id, (scored.pence / 100.0)::numeric(12, 2) AS score
+FROM (
+    SELECT
+        pool.id,
+        pool.last_name,
+        pool.first_name,
+        coalesce(em.counted_cents, 0)
+        + CASE WHEN em.recent THEN w.recent ELSE 0 END
+        -- Fractional measures, rounded half up to the penny: (pence × tenths + 5) / 10.
+        + (w.harm * coalesce(em.harm_tenths, 0) + 5) / 10
+        + CASE WHEN pool.crasbo THEN w.community_impact ELSE 0 END
+        + CASE WHEN pool.dip_client THEN w.drug_misuse ELSE 0 END
+        + w.positive_tests * coalesce(pt.tests, 0)
+        + (w.likelihood * coalesce(la.likelihood_score, 0) + 5) / 10
+        + CASE WHEN ss.offender_id IS NOT NULL THEN w.short_sentence ELSE 0 END AS pence
+    FROM pool
+    CROSS JOIN weights w
+    LEFT JOIN event_measures em ON em.offender_id = pool.id
+    LEFT JOIN positive_tests pt ON pt.offender_id = pool.id
+    LEFT JOIN latest_assessment la ON la.offender_id = pool.id
+    LEFT JOIN short_sentence ss ON ss.offender_id = pool.id
+) scored
 ORDER BY
-    score DESC,
-    lower(pool.last_name) COLLATE "C",
-    lower(pool.first_name) COLLATE "C",
-    pool.id
+    scored.pence DESC,
+    lower(scored.last_name) COLLATE "C",
+    lower(scored.first_name) COLLATE "C",
+    scored.id
 """
 # The column that names the person in each table of SCORES_SQL, by its alias.
 PERSON_COLUMNS = {
@@ -349,6 +363,12 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=REPEATS, help="runs of each timing")
     parser.add_argument("--profile", action="store_true", help="cProfile one whole-pool run")
     parser.add_argument(
+        "--explain",
+        choices=["none", "considered", "all"],
+        default="none",
+        help="score_pool's explanations (the benchmark's goals are for none)",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -392,6 +412,7 @@ def main() -> int:
         f"{built.rows['offenders_offendingevent']:,} events (estimated) | matrix version "
         f"{version.number}, {version.criteria.count()} criteria | as of {as_of}"
         + (f" | {', '.join(args.set)}" if args.set else "")
+        + (f" | explain={args.explain}" if args.explain != "none" else "")
     )
     if args.sample == "active":
         sample = builder.most_active(args.people)
@@ -405,7 +426,7 @@ def main() -> int:
             version=version,
             as_of=as_of,
             offender_ids=ids,
-            explain="none",
+            explain=args.explain,
         )
 
     few = f"{len(sample):,} {args.sample}"

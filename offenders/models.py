@@ -424,7 +424,17 @@ class OffendingEvent(models.Model):
                 ),
             )
         ]
-        indexes = [models.Index(fields=["offender", "kind", "occurred_on"])]
+        indexes = [
+            models.Index(fields=["offender", "kind", "occurred_on"]),
+            # A selection run reads each person's events in a window, in person order,
+            # from this index alone: covering on PostgreSQL (INCLUDE is ignored elsewhere).
+            # benchmarks/README.md, "selection_run.py".
+            models.Index(
+                fields=["offender", "occurred_on"],
+                include=["kind", "category"],
+                name="event_person_window_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.occurred_on}"
