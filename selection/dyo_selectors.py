@@ -19,13 +19,13 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Exists, F, OuterRef
 
 from access import audit
-from access.errors import Refused
-from access.policy import Actor, RecordKind, as_actor, grant, people, people_q, visible_fields
+from access.policy import Actor, RecordKind, people, people_q, visible_fields
 from offenders.dates import birthday
 from offenders.models import Offender, ProgrammeEpisode, ProgrammeKind
 from offenders.selectors import offender_get
 
 from .panel import ADULT_AGE, may_record_dyo_decisions
+from .selectors import selection_reader
 
 OFFENDER = "offenders.offender"
 DECISION = "selection.paneldecision"
@@ -38,10 +38,7 @@ TIER_NAMES: dict[str, str] = {
 
 
 def _reader(user: Any) -> Actor:
-    actor = as_actor(user)
-    if not grant(actor, RecordKind.SELECTION).can_read:
-        raise Refused(DECISION, "", "role does not read selection")
-    return actor
+    return selection_reader(user, DECISION)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)

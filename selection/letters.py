@@ -53,6 +53,7 @@ from offenders.selectors import offender_get
 
 from .models import DecisionKind, PanelDecision, RiskAssessment, TransferRecord
 from .profile import LETTER_DECISIONS
+from .selectors import record_id
 from .services import may_change_selection
 
 DECISION = "selection.paneldecision"
@@ -85,11 +86,7 @@ def _staff_name(user: Any) -> str:
     return (user.get_full_name() or user.get_username()) if user else ""
 
 
-def _record_id(value: Any) -> int | None:
-    text = str(value)
-    if not text.isdigit() or len(text) > 18:
-        return None
-    return int(text)
+_record_id = record_id
 
 
 def render_pdf(html: str) -> bytes:

@@ -174,6 +174,16 @@ EXIT_OUTCOME_FIELDS = {
 EXIT_OUTCOME_CHOICES = [("", "Not recorded"), *ExitOutcome.choices]
 
 
+def _exit_outcome_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label="Outcome on leaving the scheme",
+        required=False,
+        choices=EXIT_OUTCOME_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose an outcome from the list"},
+    )
+
+
 class PanelDecisionForm(OnceOnlyForm):
     """One decision about one person: its kind, with the de-selection reason and exit
     outcome revealed under the kinds they belong to, and a reason."""
@@ -194,20 +204,9 @@ class PanelDecisionForm(OnceOnlyForm):
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": "Choose the reason for de-selection from the list"},
     )
-    deselect_exit_outcome = forms.ChoiceField(
-        label="Outcome on leaving the scheme",
-        required=False,
-        choices=EXIT_OUTCOME_CHOICES,
-        widget=forms.RadioSelect,
-        error_messages={"invalid_choice": "Choose an outcome from the list"},
-    )
-    exit_dip_outcome = forms.ChoiceField(
-        label="Outcome on leaving the scheme",
-        required=False,
-        choices=EXIT_OUTCOME_CHOICES,
-        widget=forms.RadioSelect,
-        error_messages={"invalid_choice": "Choose an outcome from the list"},
-    )
+    # The same question revealed under each decision that ends a tier (one per reveal).
+    deselect_exit_outcome = _exit_outcome_field()
+    exit_dip_outcome = _exit_outcome_field()
     reason = forms.CharField(
         label="Reason for the decision",
         required=False,

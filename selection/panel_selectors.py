@@ -44,6 +44,7 @@ from .models import (
     RunEntry,
     SelectionPanel,
 )
+from .selectors import record_id, selection_reader
 from .services import may_change_selection
 
 PANEL = "selection.selectionpanel"
@@ -63,17 +64,7 @@ CHAIR_ROLES = [Role.PPO_MANAGER, Role.POLICE_OFFICER, Role.KEY_WORKER]
 
 
 def _reader(user: Any, record_id: Any = "") -> Actor:
-    actor = as_actor(user)
-    if not grant(actor, RecordKind.SELECTION).can_read:
-        raise Refused(PANEL, record_id, "role does not read selection")
-    return actor
-
-
-def record_id(value: Any) -> int | None:
-    text = str(value)
-    if not text.isdigit() or len(text) > 18:
-        return None
-    return int(text)
+    return selection_reader(user, PANEL, record_id)  # type: ignore[no-any-return]
 
 
 def person_name(actor: Actor, offender: Offender) -> str:

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from access import audit
-from access.errors import Refused
-from access.policy import Actor, RecordKind, as_actor, grant, visible_fields
+from access.policy import Actor, RecordKind, as_actor, visible_fields
 from offenders.models import DeselectionReason, Offender, ProgrammeEpisode
 from offenders.selectors import offender_get
 
 from .models import DecisionKind, PanelDecision, PanelKind, RiskAssessment, RunEntry, TransferRecord
+from .selectors import selection_reader
 from .services import may_change_selection
 
 OFFENDER = "offenders.offender"
@@ -94,10 +94,7 @@ class SelectionProfile:
 
 
 def _reader(user: Any, offender_id: Any) -> Actor:
-    actor = as_actor(user)
-    if not grant(actor, RecordKind.SELECTION).can_read:
-        raise Refused(OFFENDER, offender_id, "role does not read selection")
-    return actor
+    return selection_reader(user, OFFENDER, offender_id)  # type: ignore[no-any-return]
 
 
 def _tier_rows(episodes: list[ProgrammeEpisode]) -> list[TierRow]:

@@ -32,19 +32,28 @@ GUIDANCE_SMALL_AREA = (15, 20)
 GUIDANCE_LARGE_AREA = (60, 100)
 
 
-def _reader(user: Any) -> Any:
+def selection_reader(user: Any, record_type: str = RUN, record_id: Any = "") -> Any:
+    """The actor, if their role reads selection records (ACCESS.md "selection scores,
+    panel decisions, reviews"); otherwise a 403, audited. Every selection page asks this."""
     actor = as_actor(user)
     if not grant(actor, RecordKind.SELECTION).can_read:
-        raise Refused(RUN, "", "role does not read selection")
+        raise Refused(record_type, record_id, "role does not read selection")
     return actor
 
 
-def _record_id(value: Any) -> int | None:
+def _reader(user: Any) -> Any:
+    return selection_reader(user)
+
+
+def record_id(value: Any) -> int | None:
     """A record number from a URL or form, or None: never one the database cannot hold."""
     text = str(value)
     if not text.isdigit() or len(text) > 18:
         return None
     return int(text)
+
+
+_record_id = record_id
 
 
 def matrix_list(*, user: Any) -> QuerySet[MatrixVersion]:
