@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -37,6 +38,20 @@ class Pathway(models.Model):
         return self.name
 
 
+class ReferralStatus(models.TextChoices):
+    MADE = "made", "Made"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    COMPLETED = "completed", "Completed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# A referral in one of these statuses is closed (`closed_on` is set).
+CLOSED_REFERRAL_STATUSES = frozenset(
+    {ReferralStatus.DECLINED, ReferralStatus.COMPLETED, ReferralStatus.WITHDRAWN}
+)
+
+
 class ReferralQuerySet(models.QuerySet["Referral"]):
     def open_on(self, day: dt.date) -> ReferralQuerySet:
         return self.filter(opened_on__lte=day).filter(
@@ -56,6 +71,19 @@ class Referral(models.Model):
     # The first day the referral no longer applies.
     closed_on = models.DateField(null=True, blank=True)
     reason = BoundedTextField(blank=True, max_length=2000)
+    # The provider in the directory it went to (None: a referral made before the
+    # directory, to the agency only).
+    provider = models.ForeignKey(
+        "Provider", on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
+    )
+    status = models.CharField(
+        max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.MADE
+    )
+    outcome = BoundedTextField(blank=True, max_length=2000)
+    referred_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
 
     objects = ReferralQuerySet.as_manager()
 
@@ -79,3 +107,149 @@ class Referral(models.Model):
             errors["closed_on"] = "A referral cannot close before it opens"
         if errors:
             raise ValidationError(errors)
+
+
+# --- Needs, action plans, providers (issue "case conferences … action plans") ----------
+
+
+class NeedLevel(models.TextChoices):
+    NONE = "none", "None"
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+# The order of need levels, for "distance travelled" between two conferences
+# (a fall in level is progress).
+NEED_RANK = {NeedLevel.NONE: 0, NeedLevel.LOW: 1, NeedLevel.MEDIUM: 2, NeedLevel.HIGH: 3}
+
+
+class NeedQuerySet(models.QuerySet["Need"]):
+    def as_of(self, day: dt.date) -> NeedQuerySet:
+        """The rows set on or before `day` (the latest per person and pathway is the level)."""
+        return self.filter(set_on__lte=day)
+
+
+class Need(models.Model):
+    """A person's need on one pathway, as assessed on a day: append-only history.
+
+    The current level is the latest row per (person, pathway); an earlier conference's
+    level is the latest row on or before its date, which is how distance travelled is
+    shown (000 §5.1, 001 §3.1)."""
+
+    offender = models.ForeignKey(
+        "offenders.Offender", on_delete=models.CASCADE, related_name="needs"
+    )
+    pathway = models.ForeignKey(Pathway, on_delete=models.PROTECT, related_name="needs")
+    level = models.CharField(max_length=10, choices=NeedLevel.choices)
+    set_on = models.DateField(default=timezone.localdate)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    set_by_agency = models.ForeignKey(
+        "access.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = BoundedTextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = NeedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["offender_id", "pathway__order", "-set_on", "-pk"]
+        indexes = [
+            models.Index(fields=["offender", "pathway", "set_on"], name="need_person_pathway_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pathway}: {self.get_level_display()} ({self.set_on})"
+
+
+class ActionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+    NOT_ACHIEVED = "not_achieved", "Not achieved"
+
+
+# An action still to be done; the others are finished (with an outcome).
+OPEN_ACTION_STATUSES = frozenset({ActionStatus.OPEN, ActionStatus.IN_PROGRESS})
+
+
+class ActionQuerySet(models.QuerySet["Action"]):
+    def still_open(self) -> ActionQuerySet:
+        return self.filter(status__in=OPEN_ACTION_STATUSES)
+
+    def overdue_on(self, day: dt.date) -> ActionQuerySet:
+        """Still open and due before `day` (an action due today is not yet overdue)."""
+        return self.still_open().filter(due_on__lt=day)
+
+
+class Action(models.Model):
+    """One action of a person's plan: on a pathway, owned by an agency (and a person in it).
+
+    `version` is optimistic concurrency: a save names the version it was read at, and a
+    save of an older version is refused rather than overwriting someone else's change."""
+
+    offender = models.ForeignKey(
+        "offenders.Offender", on_delete=models.CASCADE, related_name="actions"
+    )
+    pathway = models.ForeignKey(Pathway, on_delete=models.PROTECT, related_name="actions")
+    description = BoundedTextField(max_length=2000)
+    owner_agency = models.ForeignKey(
+        "access.Agency", on_delete=models.PROTECT, related_name="owned_actions"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_actions",
+    )
+    due_on = models.DateField()
+    status = models.CharField(
+        max_length=20, choices=ActionStatus.choices, default=ActionStatus.OPEN
+    )
+    outcome = BoundedTextField(blank=True, max_length=2000)
+    # The day it was finished (done or not achieved): "done since the last conference".
+    finished_on = models.DateField(null=True, blank=True)
+    created_on = models.DateField(default=timezone.localdate)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    objects = ActionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        indexes = [
+            models.Index(fields=["owner_agency", "status", "due_on"], name="action_owner_idx"),
+            models.Index(fields=["offender", "status"], name="action_person_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pathway}: {self.description[:40]}"
+
+
+class Provider(models.Model):
+    """A local service provider in the directory: which agency runs it, the pathways it
+    serves, and capacity reserved for the scheme ("four dwellings reserved for DIP/PPO
+    clients", 001 §3.2d)."""
+
+    name = models.CharField(max_length=200, unique=True)
+    agency = models.ForeignKey("access.Agency", on_delete=models.PROTECT, related_name="providers")
+    pathways = models.ManyToManyField(Pathway, related_name="providers")
+    # Places reserved for the scheme's clients (None: no reserved capacity).
+    reserved_places = models.PositiveIntegerField(null=True, blank=True)
+    reserved_note = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    address = BoundedTextField(blank=True, max_length=500)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
