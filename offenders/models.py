@@ -428,9 +428,11 @@ class OffendingEvent(models.Model):
             models.Index(fields=["offender", "kind", "occurred_on"]),
             # A selection run reads each person's events in a window, in person order,
             # from this index alone: covering on PostgreSQL (INCLUDE is ignored elsewhere).
-            # benchmarks/README.md, "selection_run.py".
+            # benchmarks/README.md, "selection_run.py". The record number as the last key
+            # lets "the person's latest event of a kind, the latest record on a tied day"
+            # (the review rules) stop at the first match, walking back from the day.
             models.Index(
-                fields=["offender", "occurred_on"],
+                fields=["offender", "occurred_on", "id"],
                 include=["kind", "category"],
                 name="event_person_window_idx",
             ),

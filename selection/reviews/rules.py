@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -242,11 +242,28 @@ def no_arrest_signs(dues: list[Due], as_of: dt.date) -> None:
 # --- 003 §6.2(3): long custody, re-selection before release, the release-date chase -----
 
 
+def long_sentence_horizon(as_of: dt.date, scheme: Scheme) -> dt.date:
+    """003 §6.2(3): "likely to be in custody for more than 2 years" from `as_of`, judged by
+    the expected release date: a release after this day is long; on it, it is not."""
+    return months_after(as_of, scheme.long_sentence_months)
+
+
+def serving_long_sentence(as_of: dt.date, scheme: Scheme) -> QuerySet[CustodyEpisode]:
+    """Custody under sentence open on `as_of` with an expected release after the horizon
+    (`long_sentence_horizon`): the one definition, for the reviews and for who is not due a
+    case conference (001 §3.2a). A sentence with no expected release date is not in it."""
+    return (
+        CustodyEpisode.objects.open_on(as_of)
+        .filter(kind=CustodyKind.SENTENCE)
+        .filter(expected_release_on__gt=long_sentence_horizon(as_of, scheme))
+    )
+
+
 def long_custody(ctx: Context) -> list[Due]:
     from ..panel import RISK_ASSESSMENT_CURRENT_DAYS
 
     as_of = ctx.as_of
-    horizon = months_after(as_of, ctx.scheme.long_sentence_months)
+    horizon = long_sentence_horizon(as_of, ctx.scheme)
     ppo = ctx.episodes(ProgrammeKind.PPO).filter(offender=OuterRef("offender_id"))
     latest = RiskAssessment.objects.filter(
         offender=OuterRef("offender_id"), assessed_on__lte=as_of
@@ -536,6 +553,8 @@ def former_reoffending(ctx: Context) -> list[Due]:
         # Only people ever on the PPO or IOM tier: a semi-join, not the whole pool.
         people(ctx.actor)
         .filter(Exists(ever))
+        # No sort by name: nothing here is shown in order.
+        .order_by()
         .annotate(
             open_kind=Subquery(open_now.values("kind")[:1]),
             iom_since=Subquery(open_now.filter(kind=ProgrammeKind.IOM).values("selected_on")[:1]),
@@ -592,60 +611,73 @@ def former_reoffending(ctx: Context) -> list[Due]:
     return found
 
 
-def _latest_per_person(rows: Iterable[tuple[int, int, dt.date]]) -> dict[int, tuple[dt.date, int]]:
-    """(offender, record, day) rows -> each person's latest (day, record)."""
-    latest: dict[int, tuple[dt.date, int]] = {}
-    for offender_id, pk, day in rows:
-        if offender_id not in latest or (day, pk) > latest[offender_id]:
-            latest[offender_id] = (day, pk)
-    return latest
-
-
 def mappa_referral(ctx: Context) -> list[Due]:
     as_of = ctx.as_of
     kind = ReviewKind.MAPPA_REFERRAL
     reviews = Review.objects.filter(kind=kind, offender=OuterRef("offender_id"))
-    on_a_tier = ctx.episodes(ProgrammeKind.PPO, ProgrammeKind.IOM, ProgrammeKind.DYO).filter(
-        offender__mappa_level__isnull=True
-    )
-    rows = list(
-        on_a_tier.annotate(
-            has_open=Exists(reviews.filter(status=ReviewStatus.OPEN)),
-            closed_on=Subquery(
-                reviews.filter(status=ReviewStatus.CLOSED)
-                .order_by("-closed_on")
-                .values("closed_on")[:1]
-            ),
-        ).values("offender_id", "kind", "has_open", "closed_on")
-    )
     high = list(
         OffenceCategory.objects.filter(harm_weight__gte=ctx.scheme.mappa_harm_weight).values_list(
             "pk", flat=True
         )
     )
-    # One join each over the people on a tier: the offence or assessment must fall within
-    # the current episode (on or after its `selected_on`), not before it.
-    events = _latest_per_person(
+    # Each person's latest trigger within the current episode (on or after its
+    # `selected_on`, not before it): one backward step along the person's events per
+    # person (the person-and-date index), rather than every high-harm offence since
+    # selection read into Python. Ties on a day go to the latest record, so the same
+    # trigger is picked on every run. `_latest_after_close` then keeps it only if it falls
+    # after the day the last review of the kind closed.
+    event = (
         OffendingEvent.objects.filter(
-            offender__episodes__in=on_a_tier,
-            occurred_on__gte=F("offender__episodes__selected_on"),
+            offender=OuterRef("offender_id"),
+            occurred_on__gte=OuterRef("selected_on"),
             occurred_on__lte=as_of,
             kind__in=OFFENCES,
             category_id__in=high,
-        ).values_list("offender_id", "pk", "occurred_on")
+        )
+        .order_by("-occurred_on", "-pk")
+        .values("pk")[:1]
     )
-    assessments = _latest_per_person(
+    assessment = (
         RiskAssessment.objects.filter(
-            offender__episodes__in=on_a_tier,
-            assessed_on__gte=F("offender__episodes__selected_on"),
+            offender=OuterRef("offender_id"),
+            assessed_on__gte=OuterRef("selected_on"),
             assessed_on__lte=as_of,
             rosh_level__in=HIGH_ROSH,
-        ).values_list("offender_id", "pk", "assessed_on")
+        )
+        .order_by("-assessed_on", "-pk")
+        .values("pk")[:1]
+    )
+    rows = list(
+        ctx.episodes(ProgrammeKind.PPO, ProgrammeKind.IOM, ProgrammeKind.DYO)
+        .filter(offender__mappa_level__isnull=True)
+        .annotate(has_open=Exists(reviews.filter(status=ReviewStatus.OPEN)))
+        .filter(has_open=False)
+        .annotate(
+            closed_on=Subquery(
+                reviews.filter(status=ReviewStatus.CLOSED)
+                .order_by("-closed_on")
+                .values("closed_on")[:1]
+            )
+        )
+        .annotate(event_id=Subquery(event), assessment_id=Subquery(assessment))
+        .values("offender_id", "kind", "has_open", "closed_on", "event_id", "assessment_id")
+    )
+    # Filtered here, not in SQL: a filter on the two subqueries would run each twice.
+    rows = [r for r in rows if r["event_id"] or r["assessment_id"]]
+    # The days of the triggers found, in one query each.
+    event_on = dict(
+        OffendingEvent.objects.filter(
+            pk__in=[r["event_id"] for r in rows if r["event_id"]]
+        ).values_list("pk", "occurred_on")
+    )
+    assessment_on = dict(
+        RiskAssessment.objects.filter(
+            pk__in=[r["assessment_id"] for r in rows if r["assessment_id"]]
+        ).values_list("pk", "assessed_on")
     )
     for row in rows:
-        person = row["offender_id"]
-        row["event_on"], row["event_id"] = events.get(person, (None, None))
-        row["assessment_on"], row["assessment_id"] = assessments.get(person, (None, None))
+        row["event_on"] = event_on.get(row["event_id"])
+        row["assessment_on"] = assessment_on.get(row["assessment_id"])
     found = []
     for row in _latest_after_close(rows, ["event", "assessment"]):
         name, on, pk = row["trigger"]

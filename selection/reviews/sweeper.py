@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
@@ -101,6 +101,7 @@ def sweep(*, as_of: dt.date, channel: str = "task") -> SweepResult:
     as_of = check_day(as_of)
     actor = system_actor(SWEEP_ACTOR, as_of)
     with audit_context(channel=channel), transaction.atomic():
+        _without_jit()
         ctx = Context(actor=actor, scheme=Scheme.current())
         due: dict[tuple[str, int, str], Due] = {}
         for rule in rules.RULES:
@@ -121,6 +122,15 @@ def sweep(*, as_of: dt.date, channel: str = "task") -> SweepResult:
             for r in sorted(created, key=lambda r: (r.kind, r.due_on, r.offender_id or 0))
         ),
     )
+
+
+def _without_jit() -> None:
+    """The rules' queries are thousands of index look-ups, one per person on a tier, which
+    PostgreSQL's JIT compiles for longer than they run (about 0.5 s of a 1 s sweep at a
+    force's size, benchmarks/README.md "review_sweep.py"): off for this transaction only."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
 
 
 def _raised_keys(kinds: set[str]) -> set[tuple[str, int, str]]:
@@ -157,8 +167,7 @@ def _insert(actor: Actor, new: list[Due]) -> list[Review]:
         for r in Review.objects.filter(sweep_token=token)
         if (r.kind, r.offender_id or 0, r.basis) in keys
     ]
-    for review in created:
-        audit.altered(actor, AuditAction.CREATE, review)
+    audit.created_many(actor, created)
     return created
 
 

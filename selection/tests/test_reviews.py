@@ -521,6 +521,41 @@ def test_mappa_flag_for_a_high_risk_of_serious_harm_assessment():
     assert flag.basis.startswith("assessment:") and flag.due_on == D(2026, 4, 1)
 
 
+def test_mappa_flag_names_the_latest_offence_and_the_later_record_on_a_tied_day():
+    person = ppo()
+    event(person, on=D(2026, 2, 1), category="Robbery – personal")
+    event(person, on=D(2026, 4, 1), category="Shoplifting")  # low harm: not a trigger
+    first_on_day = event(person, on=D(2026, 3, 1), category="Robbery – personal")
+    second_on_day = event(person, on=D(2026, 3, 1), category="Robbery – personal")
+    assert second_on_day.pk > first_on_day.pk
+    sweep(as_of=D(2026, 5, 1))
+    [flag] = reviews(ReviewKind.MAPPA_REFERRAL)
+    assert flag.basis == f"event:{second_on_day.pk}" and flag.due_on == D(2026, 3, 1)
+
+
+def test_mappa_flag_again_only_for_an_offence_after_the_day_the_last_one_closed():
+    from selection.reviews import review_close
+    from tests.factories import staff
+
+    person = ppo()
+    event(person, on=D(2026, 3, 1), category="Robbery – personal")
+    sweep(as_of=D(2026, 3, 5))
+    [first] = reviews(ReviewKind.MAPPA_REFERRAL)
+    with time_machine.travel(dt.datetime(2026, 3, 20, 12, 0, tzinfo=dt.UTC), tick=False):
+        review_close(
+            user=staff("ppo_manager"), review_id=first.pk, outcome="no_change", reason="Referred"
+        )
+    event(person, on=D(2026, 3, 20), category="Robbery – personal")  # on the closing day
+    sweep(as_of=D(2026, 3, 25))
+    assert reviews(ReviewKind.MAPPA_REFERRAL) == [first]
+    later = event(person, on=D(2026, 3, 21), category="Robbery – personal")
+    sweep(as_of=D(2026, 3, 25))
+    assert [r.basis for r in reviews(ReviewKind.MAPPA_REFERRAL)] == [
+        first.basis,
+        f"event:{later.pk}",
+    ]
+
+
 # --- 003 §6.2(2): a PPO transferring in from another area --------------------------------
 
 

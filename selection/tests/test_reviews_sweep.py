@@ -103,7 +103,7 @@ def test_query_count_does_not_grow_with_the_scheme():
     assert len(small) <= 24
 
 
-def test_raising_writes_do_not_grow_per_person_beyond_one_audit_row_each():
+def test_raising_writes_one_insert_of_reviews_and_one_of_their_audit_rows_one_row_each():
     world(3)
     with CaptureQueriesContext(connection) as queries:
         result = sweep(as_of=AS_OF)
@@ -113,26 +113,32 @@ def test_raising_writes_do_not_grow_per_person_beyond_one_audit_row_each():
         for q in queries
         if q["sql"].startswith("INSERT") and 'INTO "selection_review"' in q["sql"]
     ]
-    assert len(audits) == result.total_raised and len(inserts) == 1
+    assert result.total_raised > 3 and len(audits) == 1 and len(inserts) == 1
+    raised = list(Review.objects.all())
+    rows = AuditEvent.objects.filter(action=AuditAction.CREATE, record_type="selection.review")
+    assert sorted(row.record_ids[0] for row in rows) == sorted(r.pk for r in raised)
+    assert all(row.username == "system: review sweep" for row in rows)
+    by_review = {row.record_ids[0]: row.offender_ids for row in rows}
+    assert all(by_review[r.pk] == ([r.offender_id] if r.offender_id else []) for r in raised)
 
 
 def test_a_sweep_killed_half_way_leaves_nothing_and_its_retry_raises_each_once(monkeypatch):
     world(2)
-    calls = {"n": 0}
-    real = sweep_module.audit.altered
+    real = sweep_module.audit.created_many
+    inserted = {}
 
-    def dies_on_the_third(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("worker killed")
-        return real(*args, **kwargs)
+    def dies_after_the_reviews_are_inserted(actor, instances):
+        # The worker is killed with the reviews written and their audit rows not yet.
+        inserted["n"] = Review.objects.count()
+        raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(sweep_module.audit, "altered", dies_on_the_third)
+    monkeypatch.setattr(sweep_module.audit, "created_many", dies_after_the_reviews_are_inserted)
     with pytest.raises(RuntimeError):
         sweep(as_of=AS_OF)
+    assert inserted["n"] == 15
     assert Review.objects.count() == 0
     assert not AuditEvent.objects.filter(record_type="selection.review").exists()
-    monkeypatch.setattr(sweep_module.audit, "altered", real)
+    monkeypatch.setattr(sweep_module.audit, "created_many", real)
     retried = sweep(as_of=AS_OF)
     assert Review.objects.count() == retried.total_raised == 15
     keys = list(Review.objects.values_list("kind", "offender_id", "basis"))
