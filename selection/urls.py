@@ -114,4 +114,20 @@ urlpatterns += [
         review_views.review_close_view,
         name="review-close",
     ),
+    # A PPO transferring in from another area (003 §6.2(2)): its selection review falls due.
+    path(
+        "people/<selection_id:offender_id>/transfers-in/",
+        review_views.transfer_in_list_view,
+        name="transfers-in",
+    ),
+    path(
+        "people/<selection_id:offender_id>/transfers-in/new/",
+        review_views.transfer_in_create_view,
+        name="transfer-in-create",
+    ),
+    path(
+        "transfers-in/<selection_id:transfer_id>/correct/",
+        review_views.transfer_in_correct_view,
+        name="transfer-in-correct",
+    ),
 ]

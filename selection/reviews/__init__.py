@@ -58,8 +58,10 @@ calendar months (`access.policy.months_before`, clamped to the month's last day)
   or was assessed as a high or very high risk of serious harm. One open flag per person,
   as for former PPOs.
 * **Transferred in** (`TRANSFER_IN`, §6.2(2)): nothing recorded an arrival, so
-  `TransferIn` does: the PPO manager records it (`transfer_in_record`: sending scheme,
-  area, day of arrival). Due on the day of arrival (not the day before), unless the person
+  `TransferIn` does: the PPO manager records it on its page (`transfer_in_record`:
+  sending scheme, area, day of arrival), which raises the review at once when it is due
+  (the same rule, the same basis, so the sweep finds it raised); corrected with
+  `transfer_in_correct`. Due on the day of arrival (not the day before), unless the person
   has been selected as a PPO on or after it.
 
 Resolved by the sweep (outcome "resolved", the reason recorded): a chase once an expected
@@ -70,7 +72,8 @@ dated in its quiet period (or later) is recorded. Every other kind waits for a p
 The rules are set-based: a fixed number of queries whatever the size of the scheme. A sweep
 that finds nothing new runs about 20 statements (the scheme's start and settings, 14 reads
 for the rules, the keys already raised, 3 for resolving, its savepoint); raising adds one
-insert per 1,000 reviews, one read-back, one audit row per raised or resolved review, and
+insert per 1,000 reviews, one read-back, one insert of their audit rows (one row per
+review), one audit row per resolved review, and
 two reads per `DETAIL_BATCH` (2,000) new no-arrest reviews for their signs of continued
 offending.
 """
@@ -78,7 +81,7 @@ offending.
 from __future__ import annotations
 
 from .rules import INTELLIGENCE_DETAIL_KEYS
-from .services import close_for_decision, review_close, transfer_in_record
+from .services import close_for_decision, review_close, transfer_in_correct, transfer_in_record
 from .sweeper import SweepResult, scheme_started_on, sweep
 
 __all__ = [
@@ -88,5 +91,6 @@ __all__ = [
     "review_close",
     "scheme_started_on",
     "sweep",
+    "transfer_in_correct",
     "transfer_in_record",
 ]
