@@ -44,7 +44,7 @@ import datetime as dt
 import gc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
 from typing import Any
@@ -115,7 +115,9 @@ class Part:
         }
 
 
-@dataclass
+# Slots: a whole-pool run makes one per person (660,670 at a force's size), and an
+# instance without a __dict__ is quicker to make and to free (benchmarks/README.md).
+@dataclass(slots=True)
 class PersonScore:
     offender_id: int
     last_name: str
@@ -125,7 +127,8 @@ class PersonScore:
     in_custody: bool
     due_out_on: dt.date | None
     above_threshold: bool
-    parts: list[Part] = field(default_factory=list)
+    # Empty (one shared tuple) unless the run keeps this person's explanation.
+    parts: Sequence[Part] = ()
 
     @property
     def fired(self) -> list[Part]:
@@ -581,7 +584,7 @@ def _score(
         score = Decimal(total) / 100
         above = total >= threshold
         for _, pk, last_name, first_name, _, _, in_custody, due, tier in held:
-            append(PersonScore(pk, last_name, first_name, score, tier, in_custody, due, above, []))
+            append(PersonScore(pk, last_name, first_name, score, tier, in_custody, due, above))
 
     if explain in ("all", "considered"):
         kept = [s for s in scores if explain == "all" or s.above_threshold or s.tier]
