@@ -471,6 +471,8 @@ AGENCY_FIELD = {
     "offenders.offendingevent": "source_agency",
     "offenders.custodyepisode": "establishment",
     "pathways.referral": "agency",
+    "pathways.action": "owner_agency",
+    "pathways.need": "set_by_agency",
 }
 
 
@@ -489,6 +491,57 @@ def records_q(actor: Actor, kind: RecordKind, model_label: str, *, count_only: b
     rule = people_q(actor, prefix="offender__")
     if g.rows is Rows.OWN_AGENCY:
         rule &= Q(**{f"{AGENCY_FIELD[model_label]}_id": actor.agency_id})
+    elif g.rows is Rows.ATTENDED:
+        rule &= attended_q(actor, model_label)
+    return rule
+
+
+def attended_q(actor: Actor, model_label: str) -> Q:
+    """ACCESS.md "conference minutes and agendas — R (attended)": the conference records
+    of conferences the actor's agency was invited to or attended (an `Attendance` row is
+    the invitation; whether it came is recorded on it), and the core-group meetings their
+    agency was present at. An actor with no agency has none."""
+    from conferences.models import Attendance, CoreGroupMeeting
+
+    agency_id = actor.agency_id
+    if agency_id is None:
+        return Q(pk__in=[])
+    if model_label == "conferences.coregroupmeeting":
+        present = CoreGroupMeeting.agencies.through.objects.filter(
+            coregroupmeeting_id=OuterRef("pk"), agency_id=agency_id
+        )
+        return Q(Exists(present))
+    conference = {"conferences.caseconference": "pk", "conferences.conferenceperson": "conference"}
+    invited = Attendance.objects.filter(
+        conference=OuterRef(conference[model_label]), agency_id=agency_id
+    )
+    return Q(Exists(invited))
+
+
+def conferences_q(actor: Actor) -> Q:
+    """The case conferences (`CaseConference` rows) this actor may read: every one for a
+    full reader, those their agency was invited to for `Rows.ATTENDED` (prison and
+    partner staff), none without the grant. Which *people* of a conference they see is
+    `records_q(actor, RecordKind.CONFERENCES, "conferences.conferenceperson")`."""
+    g = grant(actor, K.CONFERENCES)
+    if not g.can_read:
+        return Q(pk__in=[])
+    if g.rows is Rows.ATTENDED:
+        return attended_q(actor, "conferences.caseconference")
+    return Q()
+
+
+def referrals_q(actor: Actor) -> Q:
+    """Referrals the actor may read, as a filter on `Referral`: those of the people in
+    scope, for whoever reads pathway records; a partner only its own agency's (issue 9:
+    "partners see their agency's referrals" — which other agencies a person is referred
+    to is not theirs to know)."""
+    g = grant(actor, K.PATHWAYS)
+    if not g.can_read:
+        return Q(pk__in=[])
+    rule = people_q(actor, prefix="offender__")
+    if actor.scope is Scope.REFERRED:
+        rule &= Q(agency_id=actor.agency_id)
     return rule
 
 

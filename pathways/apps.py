@@ -4,3 +4,17 @@ from django.apps import AppConfig
 class PathwaysConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "pathways"
+
+    def ready(self) -> None:
+        from access.policy import RecordKind, grant
+        from offenders.tabs import register
+
+        # ACCESS.md "pathway needs and action plan": offered to whoever may read plans
+        # (the page itself limits them to the people in scope).
+        register(
+            key="plan",
+            label="Action plan",
+            url_name="pathways:person",
+            offered=lambda actor: grant(actor, RecordKind.PATHWAYS).can_read,
+            order=30,
+        )

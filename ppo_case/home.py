@@ -12,11 +12,13 @@ from django.shortcuts import render
 
 from access.models import Role
 from access.policy import Actor, actor_for, can_read_audit_log, may_use_admin_site
+from conferences.selectors import due_count, next_conference_by_person
 from offenders.caseload import Caseload, CaseloadRow, Column, caseload_page
 from reporting.selectors import scheme_by_age_and_sex, scheme_headline
 from selection.review_selectors import person_reviews_url, reviews_due, reviews_due_by_person
 
 REVIEWS_DUE_COLUMN = "reviews_due"
+NEXT_CONFERENCE_COLUMN = "next_conference"
 
 
 @dataclass
@@ -28,6 +30,8 @@ class HomeRow(CaseloadRow):
 
     reviews_due: int = 0
     reviews_url: str = ""
+    # "22 June 2026" (booked), "due 2 December 2026" (conferences.due), or "".
+    next_conference: str = ""
 
 
 def with_reviews_due(actor: Actor, caseload: Caseload) -> list[CaseloadRow]:
@@ -52,6 +56,31 @@ def with_reviews_due(actor: Actor, caseload: Caseload) -> list[CaseloadRow]:
     return rows
 
 
+def with_next_conference(
+    actor: Actor, caseload: Caseload, rows: list[CaseloadRow]
+) -> list[CaseloadRow]:
+    """The rows with each person's next conference (one query, conferences.selectors), and
+    the "Next conference" column before the row actions, for a reader of conferences; the
+    rows unchanged for anyone else."""
+    found = next_conference_by_person(user=actor, offender_ids=[o.pk for o in caseload.offenders])
+    if found is None:
+        return rows
+    with_column: list[CaseloadRow] = []
+    for row in rows:
+        home_row = (
+            row
+            if isinstance(row, HomeRow)
+            else HomeRow(**{f.name: getattr(row, f.name) for f in fields(CaseloadRow)})
+        )
+        home_row.next_conference = found.get(row.offender.pk, "")
+        with_column.append(home_row)
+    column = Column(NEXT_CONFERENCE_COLUMN, "Next conference")
+    keys = [c.key for c in caseload.columns]
+    at = keys.index("actions") if "actions" in keys else len(keys)
+    caseload.columns = [*caseload.columns[:at], column, *caseload.columns[at:]]
+    return with_column
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Each role's own starting point (shared/UI.md "Home per role")."""
@@ -71,8 +100,9 @@ def home(request: HttpRequest) -> HttpResponse:
         template = "home/caseload.html"
         caseload = caseload_page(user=actor, params=request.GET)
         context["caseload"] = caseload
-        context["rows"] = with_reviews_due(actor, caseload)
+        context["rows"] = with_next_conference(actor, caseload, with_reviews_due(actor, caseload))
         context["reviews_due"] = reviews_due(user=actor)
         if actor.role == Role.PPO_MANAGER:
             context["headline"] = scheme_headline(user=actor)
+            context["conferences_due"] = due_count(user=actor)
     return render(request, template, context)

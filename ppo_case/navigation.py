@@ -25,6 +25,11 @@ def navigation_for(actor: Actor, path: str) -> list[NavItem]:
         items.append(("People", reverse("offenders:list")))
     if grant(actor, RecordKind.SELECTION).can_read:
         items.append(("Selection", reverse("selection:index")))
+    if grant(actor, RecordKind.PATHWAYS).can_read:
+        # pathways: "my actions", with overdue actions, providers and the gap view beside it.
+        items.append(("Actions", reverse("pathways:my-actions")))
+    if grant(actor, RecordKind.CONFERENCES).can_read:
+        items.append(("Conferences", reverse("conferences:list")))
     if can_see_compliance(actor):
         items.append(("Compliance", reverse("offenders:compliance")))
     if can_use_import_page(actor):

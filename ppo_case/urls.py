@@ -23,6 +23,8 @@ urlpatterns = [
     path("audit/", access_views.audit_log, name="audit-log"),
     path("people/", include("offenders.urls")),
     path("selection/", include("selection.urls")),
+    path("conferences/", include("conferences.urls")),
+    path("pathways/", include("pathways.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -50,6 +50,7 @@ from offenders.models import (
 )
 from offenders.presentation import identity_details
 from offenders.selectors import offender_get
+from ppo_case.pdf import render_pdf
 
 from .models import DecisionKind, PanelDecision, RiskAssessment, TransferRecord
 from .profile import LETTER_DECISIONS
@@ -87,13 +88,6 @@ def _staff_name(user: Any) -> str:
 
 
 _record_id = record_id
-
-
-def render_pdf(html: str) -> bytes:
-    """A tagged PDF of an HTML document (WeasyPrint; imported here, as only PDFs need it)."""
-    from weasyprint import HTML
-
-    return HTML(string=html).write_pdf(pdf_tags=True)  # type: ignore[no-any-return]
 
 
 @dataclass

@@ -215,6 +215,8 @@ def test_the_admin_holds_accounts_agencies_settings_reference_data_and_the_audit
         "access.auditevent",
         "offenders.offencecategory",
         "pathways.pathway",
+        # The providers directory (issue 9): reference data the administrator keeps.
+        "pathways.provider",
     }
     for model_admin in admin.site._registry.values():
         assert isinstance(model_admin, AdminWithoutHistory), type(model_admin).__name__
