@@ -23,11 +23,9 @@ custody only in the fields the policy gives them; compliance only for the roles 
 computed for (`offenders.compliance.can_see_compliance`); plans only for readers of plans;
 reviews only for readers of selection records.
 
-**A fixed number of queries** whatever the number of people. One limit of that: the need
-levels "then" are read for one day for everyone — the earliest of the people's last
-conferences (in the usual case, the previous conference, which they all attended) — and
-the page says which day that is. (Reading each person's own day would take one
-`plans_for` call per distinct day.)
+**A fixed number of queries** whatever the number of people; the need levels "then" are
+each person's own, on the day before their period starts (their last conference), and the
+page names that day for each person.
 
 The page is audited as a consultation of the people shown, the PDF as an export of them.
 """
@@ -153,6 +151,8 @@ class AgendaPerson:
     overdue_count: int = 0
     done_count: int = 0
     frozen: dict[str, Any] | None = None
+    # The day the need levels "then" are read for: the day before the period starts.
+    need_then_on: dt.date | None = None
     reviews: list[ReviewLine] | None = None
     meetings: list[Any] = field(default_factory=list)
 
@@ -169,8 +169,6 @@ class Agenda:
     attendances: list[Attendance]
     # Which sections the reader gets at all, and why not (said once, at the top).
     shows: dict[str, bool]
-    # The day the need levels "then" are read for (module docstring).
-    plan_since: dt.date | None
     may_run: bool
     interval_months: int
     generated_on: dt.date
@@ -395,7 +393,7 @@ def build_agenda(actor: Actor, conference: CaseConference) -> Agenda:
     custody = _custody(actor, ids, first, until) if ids else None
     compliance = _compliance(actor, ids, from_days, until)
     reads_plans = grant(actor, RecordKind.PATHWAYS).can_read
-    plan_since = (first - ONE_DAY) if ids else None
+    plan_since = {pk: day - ONE_DAY for pk, day in from_days.items()}
     plans = (
         plans_for(actor=actor, offender_ids=ids, as_of=until, since=plan_since)
         if reads_plans and not conference.is_closed and ids
@@ -432,6 +430,7 @@ def build_agenda(actor: Actor, conference: CaseConference) -> Agenda:
             row.frozen = shown_plan(person.frozen_plan) if reads_plans else None
         elif pk in plans:
             row.pathways, row.overdue_count, row.done_count = _pathway_lines(plans[pk], from_day)
+            row.need_then_on = plans[pk].since
         if reviews is not None:
             row.reviews = reviews.get(pk, [])
         rows.append(row)
@@ -448,7 +447,6 @@ def build_agenda(actor: Actor, conference: CaseConference) -> Agenda:
             "plans": reads_plans,
             "reviews": may_read_reviews(actor),
         },
-        plan_since=plan_since if plans else None,
         may_run=may_run_conferences(actor) and not conference.is_closed,
         interval_months=interval,
         generated_on=actor.as_of,

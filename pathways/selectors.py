@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,9 +177,14 @@ def _level_on(rows: list[Need], day: dt.date) -> Need | None:
     return next((row for row in rows if row.set_on <= day), None)
 
 
-def _build_plans(
-    offender_ids: list[int], as_of: dt.date, since: dt.date | None
-) -> dict[int, PersonPlan]:
+Since = dt.date | Mapping[int, dt.date] | None
+
+
+def _since_of(since: Since, offender_id: int) -> dt.date | None:
+    return since.get(offender_id) if isinstance(since, Mapping) else since
+
+
+def _build_plans(offender_ids: list[int], as_of: dt.date, since: Since) -> dict[int, PersonPlan]:
     """Three queries whatever the number of people: pathways, needs, actions."""
     pathways = list(Pathway.objects.order_by("order", "pk"))
     history: dict[tuple[int, int], list[Need]] = defaultdict(list)
@@ -197,15 +202,18 @@ def _build_plans(
         .order_by("pathway__order", "due_on", "pk")
     ):
         action.overdue = is_overdue(action, as_of)  # type: ignore[attr-defined]
-        action.done_since = is_done_since(action, since)  # type: ignore[attr-defined]
+        action.done_since = is_done_since(  # type: ignore[attr-defined]
+            action, _since_of(since, action.offender_id)
+        )
         actions[action.offender_id].append(action)
     plans = {}
     for offender_id in offender_ids:
         lines = []
+        day = _since_of(since, offender_id)
         for pathway in pathways:
             rows = history.get((offender_id, pathway.pk), [])
             now = rows[0] if rows else None
-            then = _level_on(rows, since) if since is not None else None
+            then = _level_on(rows, day) if day is not None else None
             lines.append(
                 NeedLine(
                     pathway=pathway,
@@ -214,13 +222,13 @@ def _build_plans(
                     set_by=person_name_of(now.set_by) if now and now.set_by else "",
                     set_by_agency=now.set_by_agency.name if now and now.set_by_agency else "",
                     note=now.note if now else "",
-                    level_since=(then.level if then else "") if since is not None else None,
+                    level_since=(then.level if then else "") if day is not None else None,
                 )
             )
         plans[offender_id] = PersonPlan(
             offender_id=offender_id,
             as_of=as_of,
-            since=since,
+            since=day,
             needs=lines,
             actions=actions.get(offender_id, []),
         )
@@ -228,11 +236,12 @@ def _build_plans(
 
 
 def plans_for(
-    *, actor: Any, offender_ids: list[int], as_of: dt.date, since: dt.date | None = None
+    *, actor: Any, offender_ids: list[int], as_of: dt.date, since: Since = None
 ) -> dict[int, PersonPlan]:
     """The plans of the people among `offender_ids` whom the actor may see, for a
     conference's agenda: needs per pathway as of `as_of` (and as of `since`, distance
-    travelled), all their actions. Nobody's plan for a reader of no plans.
+    travelled: one day for everyone, or a day per person, e.g. each one's last
+    conference), all their actions. Nobody's plan for a reader of no plans.
 
     A building block: it does NOT audit; the caller audits what it shows. A fixed number
     of queries, whatever the number of people."""

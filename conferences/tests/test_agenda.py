@@ -273,3 +273,28 @@ def test_agenda_query_count_does_not_grow_with_the_people(client, world, role):
             assert client.get(f"/conferences/{made.pk}/").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_need_levels_then_are_each_persons_own_last_conference_day(world):
+    """alpha and beta were last conferenced on 2 March; gamma, selected on 1 April, never:
+    each person's "need then" is read on the day before their own period starts."""
+    from access.policy import actor_for
+    from conferences.agenda import build_agenda
+    from pathways.tests.factories import NeedFactory
+
+    gamma = OffenderFactory()
+    ProgrammeEpisodeFactory(offender=gamma, selected_on=dt.date(2026, 4, 1))
+    later = conference(world, dt.date(2026, 6, 16), [world.alpha, gamma], [])
+    housing = Pathway.objects.get(code="accommodation")
+    for person in (world.alpha, gamma):
+        NeedFactory(offender=person, pathway=housing, level="high", set_on=dt.date(2026, 2, 1))
+        NeedFactory(offender=person, pathway=housing, level="medium", set_on=dt.date(2026, 3, 20))
+    agenda = build_agenda(actor_for(world.manager), later)
+    rows = {row.offender.pk: row for row in agenda.people}
+    assert rows[world.alpha.pk].need_then_on == dt.date(2026, 3, 2)
+    assert rows[gamma.pk].need_then_on == dt.date(2026, 3, 31)
+
+    def then(pk):
+        return next(p for p in rows[pk].pathways if p.name == housing.name).level_then
+
+    assert (then(world.alpha.pk), then(gamma.pk)) == ("High", "Medium")

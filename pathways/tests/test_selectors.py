@@ -233,3 +233,32 @@ def test_plan_snapshot_is_plain_json_of_needs_and_actions(world):
     # A later edit does not change what was frozen.
     Action.objects.filter(pk=action.pk).update(description="Changed later")
     assert frozen["actions"][0]["description"] == "Bid for a flat"
+
+
+def test_distance_travelled_from_each_persons_own_day(world):
+    """The agenda reads each person's need "then" on their own last conference's day."""
+    other = OffenderFactory()
+    ProgrammeEpisodeFactory(offender=other, kind=ProgrammeKind.PPO)
+    for person in (world.ppo, other):
+        NeedFactory(
+            offender=person, pathway=world.finance, level="high", set_on=dt.date(2026, 1, 10)
+        )
+        NeedFactory(
+            offender=person, pathway=world.finance, level="low", set_on=dt.date(2026, 3, 10)
+        )
+    days = {world.ppo.pk: dt.date(2026, 2, 1), other.pk: dt.date(2026, 3, 10)}
+    plans = selectors.plans_for(
+        actor=actor_for(world.manager),
+        offender_ids=[world.ppo.pk, other.pk],
+        as_of=TODAY,
+        since=days,
+    )
+
+    def finance(pk):
+        return next(line for line in plans[pk].needs if line.pathway.code == "finance")
+
+    assert (finance(world.ppo.pk).level_since, finance(world.ppo.pk).level) == ("high", "low")
+    # Set on the day itself counts as the level on that day: no change since.
+    assert (finance(other.pk).level_since, finance(other.pk).level) == ("low", "low")
+    assert plans[world.ppo.pk].since == days[world.ppo.pk]
+    assert plans[other.pk].since == days[other.pk]
