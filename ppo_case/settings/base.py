@@ -195,7 +195,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # WeasyPrint logs every step and page of every PDF at INFO ("Step 5 - Creating
+        # layout - Page 83"), and fontTools each font it subsets: noise in the log.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # offenders.OffendingEvent's covering index (INCLUDE kind, category) is for PostgreSQL's
