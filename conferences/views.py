@@ -42,6 +42,10 @@ from .forms import (
 from .models import CaseConference, ConferencePerson
 
 CONFERENCE = selectors.CONFERENCE
+# The need and action forms share a page with the record form and both have a "Pathway":
+# ids of their own, so each label (and each error summary link) finds its own field.
+NEED_IDS = "need-%s"
+ACTION_IDS = "action-%s"
 
 
 def _bound(request: HttpRequest) -> Any:
@@ -216,6 +220,17 @@ def _person_on(actor: Actor, conference: CaseConference, person_id: Any) -> Conf
     return person
 
 
+def _record_initial(person: ConferencePerson) -> dict[str, Any]:
+    """The person's record as saved, and the version it was read at."""
+    return {
+        "version": person.version,
+        "minutes": person.minutes,
+        "offender_comment": person.offender_comment,
+        "contact_level_per_week": person.contact_level_per_week,
+        "next_conference_on": person.next_conference_on,
+    }
+
+
 def _record_context(
     actor: Actor, conference: CaseConference, person: ConferencePerson, **forms: Any
 ) -> dict[str, Any]:
@@ -226,18 +241,15 @@ def _record_context(
         "person": person,
         "name": selectors.person_name(actor, person.offender),
         "record_form": forms.get("record_form")
-        or PersonRecordForm(
-            initial={
-                "version": person.version,
-                "minutes": person.minutes,
-                "offender_comment": person.offender_comment,
-                "contact_level_per_week": person.contact_level_per_week,
-                "next_conference_on": person.next_conference_on,
-            }
-        ),
-        "need_form": forms.get("need_form") or NeedForm(pathways=pathways),
+        or PersonRecordForm(initial=_record_initial(person)),
+        "need_form": forms.get("need_form") or NeedForm(pathways=pathways, auto_id=NEED_IDS),
         "action_form": forms.get("action_form")
-        or ActionForm(pathways=pathways, agencies=agencies, owners=owner_choices(actor, agencies)),
+        or ActionForm(
+            pathways=pathways,
+            agencies=agencies,
+            owners=owner_choices(actor, agencies),
+            auto_id=ACTION_IDS,
+        ),
         "stale": forms.get("stale"),
     }
     return context
@@ -253,7 +265,9 @@ def person_record_view(request: HttpRequest, conference_id: int, person_id: int)
     person = _person_on(actor, conference, person_id)
     if conference.is_closed and request.method == "GET":
         return _closed_page(request, conference)
-    form = PersonRecordForm(_bound(request))
+    # Opened with the record as saved and its version: without them the page showed empty
+    # fields and posted no version, so every save was refused.
+    form = PersonRecordForm(_bound(request), initial=_record_initial(person))
     url = reverse("conferences:person", args=[conference.pk, person.pk])
     name = selectors.person_name(actor, person.offender)
 
@@ -296,7 +310,7 @@ def need_view(request: HttpRequest, conference_id: int, person_id: int) -> HttpR
     actor = _runner(request, conference_id)
     conference = _conference(actor, conference_id)
     person = _person_on(actor, conference, person_id)
-    form = NeedForm(request.POST, pathways=selectors.pathway_choices())
+    form = NeedForm(request.POST, pathways=selectors.pathway_choices(), auto_id=NEED_IDS)
     name = selectors.person_name(actor, person.offender)
 
     def save() -> Outcome:
@@ -337,6 +351,7 @@ def action_view(request: HttpRequest, conference_id: int, person_id: int) -> Htt
         pathways=selectors.pathway_choices(),
         agencies=agencies,
         owners=owner_choices(actor, agencies),
+        auto_id=ACTION_IDS,
     )
     name = selectors.person_name(actor, person.offender)
 

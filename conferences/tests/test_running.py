@@ -133,6 +133,24 @@ def test_record_a_review(client, world):
     assert person.version == 2
 
 
+def test_the_record_page_opens_with_what_is_saved_and_its_version(client, world):
+    """Opened, the form holds the saved record and the version it was read at, so saving
+    it again from the page goes through (it once opened empty, and every save was refused)."""
+    sign_in(client, world.manager)
+    person = _person(world, world.alpha)
+    services.conference_person_record(
+        user=world.manager,
+        conference_person_id=person.pk,
+        version=person.version,
+        minutes="Qxsaved minutes",
+        offender_comment="Qxsaved comment",
+    )
+    person.refresh_from_db()
+    text = page(client.get(f"/conferences/{world.next.pk}/people/{person.pk}/"))
+    assert "Qxsaved minutes" in text and "Qxsaved comment" in text
+    assert f'name="version" value="{person.version}"' in text
+
+
 def test_next_conference_before_this_one_is_refused(client, world):
     sign_in(client, world.manager)
     person = _person(world, world.alpha)
