@@ -145,6 +145,46 @@ class Scheme(models.Model):
         help_text="003 §7.6–7.8: otherwise young people who meet the threshold are managed "
         "as Deter Young Offenders until they turn 18",
     )
+    # --- The premium service's standards (001 §3.2, 002 "speedy enforcement", 004 §4.2) ---
+    # 001 §3.2e "fast-tracked recalls and breaches", 002 "speedy enforcement": no number is
+    # given; the local standard is that a breach is laid or a recall requested within this
+    # many working days of the failure (weekends and `BankHoliday`s do not count).
+    enforcement_working_days = models.PositiveSmallIntegerField(
+        "enforcement standard (working days)",
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+    )
+    # 001 §3.2c "fast-tracked into treatment": no number given; local standards from the
+    # referral to the assessment and to the first appointment, in working days.
+    treatment_assessment_working_days = models.PositiveSmallIntegerField(
+        "treatment: referral to assessment (working days)",
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    treatment_appointment_working_days = models.PositiveSmallIntegerField(
+        "treatment: referral to first appointment (working days)",
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+    )
+    # 002 (inspection): "within 24 hours of arrival in prison custody a protective factor
+    # assessment of needs is carried out".
+    reception_assessment_hours = models.PositiveSmallIntegerField(
+        "reception needs assessment within (hours)",
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(168)],
+    )
+    # 004 §4.2, 003 §6.2(3): the release plan complete this many weeks before release; the
+    # "due out, plan incomplete" lists look this far ahead.
+    release_plan_weeks = models.PositiveSmallIntegerField(
+        "release plan complete (weeks before release)",
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(26)],
+    )
+    # The arrival check (002: PPOs "identifiable on arrival in prison custody") answers at
+    # most this many checks a minute per person checking; more are refused and audited.
+    arrival_checks_per_minute = models.PositiveSmallIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(120)]
+    )
     # How far ahead an expected date (a release) may be before it is taken for a typing
     # mistake (offenders.dates): long enough for the longest sentences a PPO serves.
     date_horizon_years = models.PositiveSmallIntegerField(
@@ -166,6 +206,21 @@ class Scheme(models.Model):
         if scheme is None:
             scheme = cls.objects.create(name="PPO scheme", area="Local area")
         return scheme
+
+
+class BankHoliday(models.Model):
+    """A day that is not a working day besides Saturdays and Sundays: the premium
+    service's clocks (enforcement, treatment) count working days. Reference data, kept by
+    the administrator; the England and Wales bank holidays ship with the app."""
+
+    day = models.DateField(unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.day:%d %B %Y})"
 
 
 class Role(models.TextChoices):

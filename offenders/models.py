@@ -500,6 +500,10 @@ class CustodyEpisode(models.Model):
     supervision_on_release = models.CharField(
         max_length=20, choices=Supervision.choices, blank=True
     )
+    # When the prison recorded the person's reception (002: "identifiable on arrival in
+    # prison custody"); the reception needs assessment is due within
+    # `Scheme.reception_assessment_hours` of it. None for episodes recorded otherwise.
+    received_at = models.DateTimeField(null=True, blank=True)
 
     objects = CustodyEpisodeQuerySet.as_manager()
 
@@ -683,3 +687,18 @@ class GradeChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_grade or 'none'} → {self.to_grade} on {self.changed_at:%Y-%m-%d}"
+
+
+# The premium service's records (offenders/premium_models.py), models of this app.
+from .premium_models import (  # noqa: E402, F401
+    Alert,
+    AlertKind,
+    ContactLevel,
+    EnforcementCase,
+    EnforcementOutcome,
+    EnforcementStatus,
+    EnforcementStep,
+    EnforcementStepKind,
+    ReceptionAssessment,
+    ReleasePlan,
+)

@@ -83,6 +83,10 @@ class Referral(models.Model):
     referred_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Treatment on a clock (001 §3.2c): the days from `opened_on` to each, in working days,
+    # against the scheme's standards.
+    assessed_on = models.DateField(null=True, blank=True)
+    first_appointment_on = models.DateField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     objects = ReferralQuerySet.as_manager()
