@@ -38,7 +38,7 @@ from .admin_audit import (
     reason_field,
 )
 from .errors import Refused
-from .models import Agency, AuditEvent, Membership, Scheme
+from .models import Agency, AuditEvent, BankHoliday, Membership, Scheme
 from .policy import Actor, actor_for, can_read_audit_log, may_use_admin_site
 
 
@@ -204,6 +204,17 @@ class AgencyAdmin(AuditedChangesAdmin):
 @admin.register(Scheme)
 class SchemeAdmin(AuditedChangesAdmin):
     list_display = ["name", "area", "capacity_min", "capacity_max", "contact_target_per_week"]
+
+
+@admin.register(BankHoliday)
+class BankHolidayAdmin(AuditedChangesAdmin):
+    """Reference data: the days besides weekends that the premium service's clocks do not
+    count (offenders.working_days). England and Wales 2025–2027 ship with the app; the
+    administrator adds later years and any local holiday, each change with its reason."""
+
+    list_display = ["day", "name"]
+    search_fields = ["name"]
+    date_hierarchy = "day"
 
 
 # --- The audit log ---------------------------------------------------------------------------

@@ -462,6 +462,28 @@ def can_change_person(actor: Actor, offender_id: int) -> bool:
     return Offender.objects.filter(pk=offender_id).filter(people_q(actor, write=True)).exists()
 
 
+def may_check_arrivals(actor: Actor) -> bool:
+    """The one carve-out of "Who is in scope" (ACCESS.md), for the arrival check.
+
+    002 (inspection): PPOs should be "identifiable on arrival in prison custody". Prison
+    staff see only people already in their establishment, so they could not otherwise
+    tell that someone just arrived is a PPO. A prison worker (of a prison agency) may ask
+    whether a PNC ID or prison number belongs to a PPO or former PPO and learn only that
+    answer and the scheme contact (offenders.arrival): never a name, a date of birth or
+    anything else of the record; each check audited and rate limited. A match lets them
+    record the reception, which opens a custody episode in their establishment and so
+    brings the person into their scope by the ordinary rule above. Nobody else needs the
+    check: every other role that may know a person is a PPO already has them in scope.
+    """
+    agency = actor.agency
+    return (
+        actor.role == Role.PRISON_WORKER
+        and agency is not None
+        and agency.kind == AgencyKind.PRISON
+        and agency.active
+    )
+
+
 # --- What of a person -------------------------------------------------------------------
 
 # The field on each record model that says which agency made or owns the record.
@@ -473,6 +495,8 @@ AGENCY_FIELD = {
     "pathways.referral": "agency",
     "pathways.action": "owner_agency",
     "pathways.need": "set_by_agency",
+    # An enforcement case is casework on the contact that opened it (offenders.enforcement).
+    "offenders.enforcementcase": "contact__agency",
 }
 
 
@@ -612,6 +636,18 @@ AGGREGATE_ROLES = frozenset({Role.STEERING_GROUP, Role.PPO_MANAGER})
 
 def can_see_aggregates(actor: Actor) -> bool:
     return actor.role in AGGREGATE_ROLES
+
+
+def may_draft_ni30_cohort(actor: Actor) -> bool:
+    """003 Annex A: the PPO manager drafts the year's NI30 cohort, and so does the scheme
+    itself on 1 April (reporting.tasks), for the manager to confirm."""
+    return actor.role in (Role.PPO_MANAGER, SYSTEM_ROLE)
+
+
+def may_confirm_ni30_cohort(actor: Actor) -> bool:
+    """003 Annex A: the cohort is confirmed by a person, the PPO manager; never by the
+    scheduled task."""
+    return actor.role == Role.PPO_MANAGER
 
 
 def people_for_counting(actor: Actor) -> Any:

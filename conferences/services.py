@@ -29,6 +29,7 @@ from access import audit
 from access.errors import ApplicationError, NotPermitted
 from access.models import Agency, AuditAction, Membership
 from access.policy import Actor, RecordKind, as_actor, may_write_kind, people_q
+from offenders import contact_levels
 from offenders.models import Offender, ProgrammeEpisode, ProgrammeKind
 from offenders.selectors import offender_get
 from pathways import services as pathway_services
@@ -330,7 +331,30 @@ def conference_person_record(
         person.full_clean()
         person.save()
         audit.altered(actor, AuditAction.UPDATE, person, changed=changed)
+        if contact_level_per_week is not None and "contact_level_per_week" in changed:
+            _set_contact_level(actor, person.offender_id, contact_level_per_week, conference)
     return person
+
+
+def _set_contact_level(
+    actor: Actor, offender_id: int, contacts: int, conference: CaseConference
+) -> None:
+    """001 §3.2b: the level the conference sets becomes the person's own from its day,
+    through the one service for levels (history, reason, audit); their drug-test level
+    stays what it is on that day. A refusal there refuses the whole record."""
+    in_force = contact_levels.level_on(user=actor, offender=offender_id, day=conference.held_on)
+    try:
+        contact_levels.contact_level_set(
+            user=actor,
+            offender_id=offender_id,
+            contacts_per_week=contacts,
+            drug_tests_per_week=in_force.drug_tests if in_force else 0,
+            starts_on=conference.held_on,
+            reason=f"Set at the case conference of {long_date(conference.held_on)}",
+            as_of=actor.as_of,
+        )
+    except ApplicationError as refused:
+        raise _refuse(refused.message, "contact_level_per_week") from refused
 
 
 def conference_need_set(

@@ -32,6 +32,13 @@ later agenda:
   seen in the community, so the community contact target does not apply ("n/a"). A
   part week (selected, released or remanded mid-week) is assessed against the full
   target. A tier's level of 0 sets no target for it ("n/a").
+* **A person's own level** (001 §3.2b: the level is "reviewed by Conference";
+  `offenders.ContactLevel`, set with `contact_levels.contact_level_set`) replaces their
+  tier's contacts and drug-test figures in a week when one is in force **on that week's
+  Monday** (`level_in_week`): a level set mid-week applies from the next Monday. It
+  belongs to the tier spell it was set in and lapses when the person changes tier. The
+  drug-test figure still applies only to people on licence (001 §3.2f), and an own level
+  of 0 sets no target ("n/a").
 * **The week in progress** is observed up to `as_of`: contacts after the end of that
   day are not counted, and "the whole week" for custody means Monday to `as_of`.
   Scheme-wide figures use complete weeks only (the N weeks before the current one).
@@ -58,8 +65,10 @@ from access.errors import NotPermitted
 from access.models import Role, Scheme
 from access.policy import Actor, RecordKind, Rows, as_actor, grant, people_q, records_q
 
+from . import standards
 from .models import (
     Contact,
+    ContactLevel,
     ContactOutcome,
     CustodyEpisode,
     DrugTest,
@@ -310,6 +319,7 @@ class PersonWeek:
     excused: int = 0  # acceptable absences: shown, not counted
     failed: int = 0  # failed to attend: shown, not counted
     tier: str = ""  # the tier whose level applied ("" when on none this week)
+    level: Level | None = None  # the level measured against: the person's own or the tier's
 
     @property
     def below_target(self) -> bool:
@@ -359,15 +369,118 @@ def _covered(intervals: Iterable[tuple[dt.date, dt.date | None]], days: list[dt.
     )
 
 
-def tier_in_week(spells: Iterable[tuple[str, dt.date, dt.date | None]], week: Week) -> str:
-    """The tier whose level applies to a week: the one held last in it (by the latest
-    start among the spells overlapping it; a person is on one tier at a time), or ""."""
+def tier_spell_in_week(
+    spells: Iterable[tuple[str, dt.date, dt.date | None]], week: Week
+) -> tuple[str, dt.date] | None:
+    """The tier held last in a week and the day that spell on it began, or None."""
     held = [
         (start, kind)
         for kind, start, end in spells
         if start <= week.last_day and (end is None or end > week.start)
     ]
-    return max(held)[1] if held else ""
+    if not held:
+        return None
+    start, kind = max(held)
+    return kind, start
+
+
+def tier_in_week(spells: Iterable[tuple[str, dt.date, dt.date | None]], week: Week) -> str:
+    """The tier whose level applies to a week: the one held last in it (by the latest
+    start among the spells overlapping it; a person is on one tier at a time), or ""."""
+    spell = tier_spell_in_week(spells, week)
+    return spell[0] if spell else ""
+
+
+# --- Each person's own level (001 §3.2b "reviewed by Conference") ----------------------------
+
+
+@dataclass(frozen=True)
+class OwnLevel:
+    """One row of a person's ContactLevel history, as the measuring code needs it."""
+
+    pk: int
+    starts_on: dt.date
+    contacts: int
+    drug_tests: int
+
+
+@dataclass(frozen=True)
+class Level:
+    """The level a person is measured against: their own (`own`), or their tier's."""
+
+    tier: str
+    contacts: int
+    drug_tests: int
+    own: OwnLevel | None = None
+
+    @property
+    def is_own(self) -> bool:
+        return self.own is not None
+
+    @property
+    def source(self) -> str:
+        if self.own is not None:
+            return "Set for this person"
+        return f"The level for {_tier_words(self.tier)}"
+
+
+def own_level_in_force(
+    history: Iterable[OwnLevel], *, spell_start: dt.date, day: dt.date
+) -> OwnLevel | None:
+    """The person's own level in force on `day` within their tier spell that began on
+    `spell_start`: the latest row (by start, then by when it was recorded) starting on or
+    before `day` and not before the spell.
+
+    A level belongs to the spell it was set in: a PPO's own level lapses when they are
+    stepped down to IOM or leave, and the new tier's level applies until one is set for
+    it (contact_level_set refuses a start before the person's current tier spell).
+    """
+    found = None
+    for row in history:
+        if spell_start <= row.starts_on <= day and (
+            found is None or (row.starts_on, row.pk) > (found.starts_on, found.pk)
+        ):
+            found = row
+    return found
+
+
+def level_in_week(
+    spells: Iterable[tuple[str, dt.date, dt.date | None]],
+    history: Iterable[OwnLevel],
+    week: Week,
+    targets: dict[str, TierTargets],
+) -> Level | None:
+    """The level a week is measured against, or None when not on a tier that week.
+
+    The tier is the one held last in the week (`tier_in_week`). The person's own level is
+    the one **in force on the week's Monday**: a level set on a Wednesday applies from the
+    next Monday, so a week is never judged against a level set part-way through it (raised
+    or lowered), and a Monday start applies to that very week.
+    """
+    spell = tier_spell_in_week(spells, week)
+    if spell is None:
+        return None
+    tier, spell_start = spell
+    tier_level = targets.get(tier)
+    if tier_level is None:
+        return None
+    own = own_level_in_force(history, spell_start=spell_start, day=week.start)
+    if own is None:
+        return Level(tier=tier, contacts=tier_level.contacts, drug_tests=tier_level.drug_tests)
+    return Level(tier=tier, contacts=own.contacts, drug_tests=own.drug_tests, own=own)
+
+
+def own_levels(ids: Collection[int], until: dt.date) -> dict[int, list[OwnLevel]]:
+    """The ContactLevel history of these people (already scoped by the caller) starting
+    on or before `until`, in one query."""
+    history: dict[int, list[OwnLevel]] = defaultdict(list)
+    for pk, offender_id, starts_on, contacts, tests in (
+        ContactLevel.objects.filter(offender_id__in=list(ids), starts_on__lte=until)
+        .order_by("offender_id", "starts_on", "pk")
+        .values_list("pk", "offender_id", "starts_on", "contacts_per_week", "drug_tests_per_week")
+    ):
+        history[offender_id].append(OwnLevel(pk, starts_on, contacts, tests))
+    return history
 
 
 def weekly_compliance(
@@ -378,15 +491,17 @@ def weekly_compliance(
     complete_weeks: int = 0,
     include_current: bool = True,
 ) -> ComplianceTable:
-    """Contacts and drug tests per person per week, each against their tier's level.
+    """Contacts and drug tests per person per week, each against their own level where
+    one is in force on the week's Monday, otherwise their tier's (`level_in_week`).
 
     The weeks are the `complete_weeks` before the week of `as_of`, then (if
     `include_current`) that week observed up to `as_of`. People outside the user's
     scope are dropped; only contacts and tests the user may count are counted.
 
     A fixed number of queries whatever the number of people or weeks: the people
-    (scope re-checked), their programme episodes, their custody episodes, contacts
-    grouped by (person, week, outcome) and drug tests grouped by (person, week).
+    (scope re-checked), their programme episodes, their custody episodes, their own
+    levels, contacts grouped by (person, week, outcome) and drug tests grouped by
+    (person, week).
     """
     actor = as_actor(user, as_of)
     _require(actor)
@@ -440,6 +555,10 @@ def weekly_compliance(
     ):
         contact_counts[(row["offender_id"], row["week_index"], row["outcome"])] = row["n"]
 
+    # Each person's own levels (001 §3.2b): only a start on or before a week's Monday counts.
+    history = own_levels(ids, weeks[-1].start)
+    targets = table.targets
+
     test_counts: dict[tuple[int, int], int] = {}
     for row in (
         DrugTest.objects.filter(
@@ -458,8 +577,8 @@ def weekly_compliance(
         for index, week in enumerate(weeks):
             attended = contact_counts.get((offender_id, index, ContactOutcome.ATTENDED), 0)
             tests = test_counts.get((offender_id, index), 0)
-            tier = tier_in_week(tier_spells[offender_id], week)
-            level = table.targets.get(tier)
+            level = level_in_week(tier_spells[offender_id], history[offender_id], week, targets)
+            tier = level.tier if level else ""
             reason = ""
             if level is None:
                 reason = "Not on a tier (PPO, IOM or DYO) this week"
@@ -472,10 +591,11 @@ def weekly_compliance(
                 test_reason = "Not on licence"
             contact_target = level.contacts if level and not reason else None
             test_target = level.drug_tests if level and not test_reason else None
+            whose = "this person" if level and level.is_own else _tier_words(tier)
             if test_target == 0:
-                test_target, test_reason = None, f"No drug test target set for {_tier_words(tier)}"
+                test_target, test_reason = None, f"No drug test target set for {whose}"
             if contact_target == 0:
-                contact_target, reason = None, f"No contact target set for {_tier_words(tier)}"
+                contact_target, reason = None, f"No contact target set for {whose}"
             per_week[week.start] = PersonWeek(
                 offender_id=offender_id,
                 week=week,
@@ -484,6 +604,7 @@ def weekly_compliance(
                 excused=contact_counts.get((offender_id, index, ContactOutcome.EXCUSED), 0),
                 failed=contact_counts.get((offender_id, index, ContactOutcome.FAILED), 0),
                 tier=tier,
+                level=level,
             )
         table.by_person[offender_id] = per_week
     return table
@@ -678,3 +799,159 @@ def compliance_summary(*, user: Any, as_of: dt.date) -> ComplianceSummary:
         below_target=below,
         people_counted=len(table.by_person),
     )
+
+
+# --- Standards (issue 10 item 6): contacts and drug tests against each person's level ---------
+
+
+@dataclass(frozen=True)
+class Quarter:
+    """A financial-year quarter (1 April – 31 March: Q1 April–June … Q4 January–March)."""
+
+    number: int
+    first_day: dt.date
+    last_day: dt.date
+
+    @property
+    def label(self) -> str:
+        """ "Q1 2025–26": the quarter and its financial year."""
+        year = self.first_day.year if self.number < 4 else self.first_day.year - 1
+        return f"Q{self.number} {year}–{(year + 1) % 100:02d}"
+
+    @property
+    def months(self) -> str:
+        return (
+            f"{self.first_day.day} {self.first_day:%B} to {self.last_day.day} {self.last_day:%B %Y}"
+        )
+
+    def before(self) -> Quarter:
+        return quarter_containing(self.first_day - ONE_DAY)
+
+
+def quarter_containing(day: dt.date) -> Quarter:
+    """The financial-year quarter a day falls in (NI30 and the annual report run on the
+    financial year, 1 April to 31 March: DESIGN.md "Reporting that must be exact")."""
+    index = (day.month - 4) % 12 // 3  # 0 for April–June … 3 for January–March
+    first_year = day.year if day.month >= 4 else day.year - 1
+    first_month = 4 + 3 * index
+    year, month = first_year + (first_month - 1) // 12, (first_month - 1) % 12 + 1
+    after_year, after_month = year + (month + 2) // 12, (month + 2) % 12 + 1
+    first = dt.date(year, month, 1)
+    return Quarter(
+        number=index + 1, first_day=first, last_day=dt.date(after_year, after_month, 1) - ONE_DAY
+    )
+
+
+def person_weeks_in(
+    actor: Actor, first_day: dt.date, last_day: dt.date
+) -> tuple[ComplianceTable, list[Week]]:
+    """The complete weeks whose Monday falls from `first_day` to `last_day` (a week belongs
+    to the period its Monday is in; the week in progress is never counted), for the people
+    whose compliance the actor follows, each against their own level. Seven queries."""
+    this_monday = monday_of(actor.as_of)
+    back = (this_monday - monday_of(first_day)).days // 7
+    table = ComplianceTable(as_of=actor.as_of, weeks=[], targets={})
+    if back <= 0 or last_day < first_day:
+        return table, []
+    weeks = complete_weeks_before(actor.as_of, back)
+    people = compliance_people(user=actor, as_of=actor.as_of, first_day=weeks[0].start)
+    table = weekly_compliance(
+        user=actor,
+        as_of=actor.as_of,
+        offender_ids=list(people.values_list("pk", flat=True)),
+        complete_weeks=back,
+        include_current=False,
+    )
+    return table, [w for w in table.weeks if first_day <= w.start <= last_day]
+
+
+@standards.register
+def contacts_standard(
+    actor: Actor, first_day: dt.date, last_day: dt.date
+) -> standards.StandardMeasure | None:
+    """Person-weeks whose attended contacts reached the person's level (001 §3.2b)."""
+    if not can_see_compliance(actor):
+        return None
+    table, weeks = person_weeks_in(actor, first_day, last_day)
+    counted = tally(table, weeks).contacts
+    return standards.StandardMeasure(
+        key="contacts",
+        label="Attended contacts reached the person's weekly level",
+        citation="001 §3.2b",
+        met=counted.met,
+        total=counted.assessed,
+    )
+
+
+@standards.register
+def drug_tests_standard(
+    actor: Actor, first_day: dt.date, last_day: dt.date
+) -> standards.StandardMeasure | None:
+    """Licensee-weeks whose drug tests reached the person's level (001 §3.2f)."""
+    if not can_see_compliance(actor):
+        return None
+    table, weeks = person_weeks_in(actor, first_day, last_day)
+    counted = tally(table, weeks).drug_tests
+    return standards.StandardMeasure(
+        key="drug_tests",
+        label="Drug tests of people on licence reached the person's weekly level",
+        citation="001 §3.2f",
+        met=counted.met,
+        total=counted.assessed,
+    )
+
+
+@dataclass(frozen=True)
+class StandardPeriod:
+    label: str
+    first_day: dt.date
+    last_day: dt.date
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class StandardRow:
+    key: str
+    label: str
+    citation: str
+    cells: list[standards.StandardMeasure | None]  # one per period, None: not measured
+
+
+@dataclass(frozen=True)
+class StandardsTable:
+    periods: list[StandardPeriod]
+    rows: list[StandardRow]
+
+
+def standards_summary(*, user: Any, as_of: dt.date) -> StandardsTable:
+    """Every registered standard (offenders.standards) for the last complete week, the
+    current financial-year quarter so far and the previous quarter, as this reader may see
+    them. Counts only: nobody is named, so nothing here is a consultation of a record."""
+    actor = as_actor(user, as_of)
+    last_week = complete_weeks_before(as_of, 1)[0]
+    this_quarter = quarter_containing(as_of)
+    previous = this_quarter.before()
+    periods = [
+        StandardPeriod("Last complete week", last_week.start, last_week.end),
+        StandardPeriod(
+            f"{this_quarter.label} so far",
+            this_quarter.first_day,
+            min(this_quarter.last_day, as_of),
+            note=this_quarter.months,
+        ),
+        StandardPeriod(previous.label, previous.first_day, previous.last_day, note=previous.months),
+    ]
+    found = [
+        standards.measures(user=actor, first_day=p.first_day, last_day=p.last_day) for p in periods
+    ]
+    rows: dict[str, StandardRow] = {}
+    for index, period_measures in enumerate(found):
+        for measure in period_measures:
+            row = rows.get(measure.key)
+            if row is None:
+                row = StandardRow(
+                    measure.key, measure.label, measure.citation, [None] * len(periods)
+                )
+                rows[measure.key] = row
+            row.cells[index] = measure
+    return StandardsTable(periods=periods, rows=list(rows.values()))

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from access.errors import Refused
 from access.policy import actor_for
 
-from .compliance import can_see_compliance, compliance_summary
+from .compliance import can_see_compliance, compliance_summary, standards_summary
 
 
 @login_required
@@ -20,4 +20,5 @@ def compliance_view(request: HttpRequest) -> HttpResponse:
     if not can_see_compliance(actor):
         raise Refused("offenders.compliance", "", "role sees only part of the contacts")
     summary = compliance_summary(user=actor, as_of=actor.as_of)
-    return render(request, "offenders/compliance.html", {"summary": summary})
+    measured = standards_summary(user=actor, as_of=actor.as_of)
+    return render(request, "offenders/compliance.html", {"summary": summary, "standards": measured})

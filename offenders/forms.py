@@ -22,6 +22,7 @@ from .models import (
     Strand,
     Supervision,
 )
+from .premium_models import MAX_CONTACTS_PER_WEEK, MAX_DRUG_TESTS_PER_WEEK
 from .services import EDITABLE_IDENTITY_FIELDS, STRANDS
 
 
@@ -248,3 +249,49 @@ class TimelineFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("date_to", "The 'to' date must be the same as or after the 'from' date")
         return data
+
+
+class ContactLevelForm(CaseworkForm):
+    """A person's own contact and drug-test level (001 §3.2b); the limits are the model's,
+    and offenders.contact_levels.contact_level_set checks everything again."""
+
+    contacts_per_week = forms.IntegerField(
+        label="Attended contacts a week",
+        min_value=0,
+        max_value=MAX_CONTACTS_PER_WEEK,
+        error_messages={
+            "required": "Enter the contacts a week",
+            "invalid": f"Enter the contacts a week as a whole number from 0 to "
+            f"{MAX_CONTACTS_PER_WEEK}",
+            "min_value": "The contacts a week cannot be below 0",
+            "max_value": f"The contacts a week cannot be more than {MAX_CONTACTS_PER_WEEK}",
+        },
+    )
+    drug_tests_per_week = forms.IntegerField(
+        label="Drug tests a week",
+        help_text="Applies to people on licence (001 §3.2f)",
+        min_value=0,
+        max_value=MAX_DRUG_TESTS_PER_WEEK,
+        error_messages={
+            "required": "Enter the drug tests a week",
+            "invalid": f"Enter the drug tests a week as a whole number from 0 to "
+            f"{MAX_DRUG_TESTS_PER_WEEK}",
+            "min_value": "The drug tests a week cannot be below 0",
+            "max_value": f"The drug tests a week cannot be more than {MAX_DRUG_TESTS_PER_WEEK}",
+        },
+    )
+    starts_on = forms.DateField(
+        label="Starts on",
+        help_text="It is measured from the first Monday on or after this day",
+        error_messages={
+            "required": "Enter the date the level starts",
+            "invalid": "Enter the date the level starts as a real date",
+        },
+        widget=GovukDateInput(),
+    )
+    reason = forms.CharField(
+        label="Why the level is changing",
+        max_length=2000,
+        error_messages={"required": "Enter why the level is being set"},
+        widget=forms.Textarea,
+    )

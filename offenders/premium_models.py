@@ -179,6 +179,10 @@ class ReleasePlan(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     updated_at = models.DateTimeField(default=timezone.now)
+    # When a save last made every part filled in; None while a part is missing. The
+    # release_plans standard ("complete N weeks before release") is judged by it
+    # (offenders.custody_release), so a later edit of a complete plan does not move it.
+    completed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     def __str__(self) -> str:

@@ -124,6 +124,8 @@ class Profile:
     custody_summary: CustodySummary | None = None
     contacts: list[Contact] = field(default_factory=list)
     drug_tests: list[DrugTest] | None = None
+    # The contact level today and its history (offenders.contact_levels), for its readers.
+    contact_level: Any = None
     shows: dict[str, bool] = field(default_factory=dict)
 
     @property
@@ -232,6 +234,11 @@ def offender_profile(*, user: Any, pk: Any, as_of: dt.date | None = None) -> Pro
             .select_related("agency")[:50]
         )
         shown.append(RecordKind.DRUG_TESTS)
+    from .contact_levels import person_level  # it reads people through this module
+
+    profile.contact_level = person_level(actor, offender)
+    if profile.contact_level is not None:
+        shown.append("contact_level")
     profile.shows = {str(k): True for k in shown}
     audit.viewed(actor, offender, shown=[str(k) for k in shown])
     return profile

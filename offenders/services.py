@@ -22,6 +22,8 @@ from access.policy import (
     kind_of_event,
 )
 
+from .custody_release import release_date_changed
+from .enforcement import ENFORCING_STEP, enforcement_open
 from .models import (
     Contact,
     ContactOutcome,
@@ -33,7 +35,6 @@ from .models import (
     OffenderStrand,
     OffendingEvent,
     Strand,
-    Supervision,
 )
 from .selectors import offender_get
 
@@ -206,6 +207,9 @@ def custody_episode_create(*, user: Any, offender_id: int, data: dict[str, Any])
         episode.full_clean()
         episode.save()
         audit.altered(actor, AuditAction.CREATE, episode, changed=data.keys())
+        # 004 §4.2: the key worker and police told when a release date is set.
+        if episode.released_on is None:
+            release_date_changed(actor, episode, None)
     return episode
 
 
@@ -236,7 +240,8 @@ def contact_log(
     """Log a contact by the acting worker for their own agency.
 
     001 §3.2e: a failed-to-attend while on licence or a community order is flagged
-    for fast-track breach or recall.
+    for fast-track breach or recall, and opens an enforcement case on a clock in the same
+    transaction (offenders.enforcement.enforcement_open).
     """
     actor = as_actor(user)
     with transaction.atomic():
@@ -260,18 +265,14 @@ def contact_log(
         contact.full_clean()
         contact.save()
         audit.altered(actor, AuditAction.CREATE, contact)
+        if contact.enforcement_flagged:
+            enforcement_open(user=actor, contact=contact)
     return contact
 
 
-# Supervision whose breach can be fast-tracked (001 §3.2e "fast-tracked recalls and breaches").
-ENFORCEABLE_SUPERVISION = frozenset(
-    {
-        Supervision.LICENCE,
-        Supervision.COMMUNITY_ORDER,
-        Supervision.SUSPENDED_SENTENCE,
-        Supervision.YOUTH_ORDER,
-    }
-)
+# Supervision whose breach can be fast-tracked (001 §3.2e "fast-tracked recalls and breaches"):
+# a licence (recall) or an order (breach), offenders.enforcement.ENFORCING_STEP.
+ENFORCEABLE_SUPERVISION = frozenset(ENFORCING_STEP)
 
 
 def drug_test_record(

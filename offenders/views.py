@@ -25,11 +25,12 @@ from access.policy import (
 )
 from access.submissions import Outcome, save_once
 
-from . import selectors, services
+from . import contact_levels, selectors, services
 from . import timeline as timeline_selector
 from .forms import (
     DIFFERENT_PERSON,
     ContactForm,
+    ContactLevelForm,
     CustodyEpisodeForm,
     DrugTestForm,
     GradeForm,
@@ -465,3 +466,56 @@ def casework_actions(actor: Any, offender: Any) -> list[tuple[str, str]]:
         for kind, options, label, url_name in candidates
         if may_write_kind(actor, kind, **options)
     ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_level_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Change the contact level" (001 §3.2b): for those who write every contact of the
+    person (offenders.contact_levels); others are refused (403, audited)."""
+    actor = actor_for(request.user)
+    # Contacts written for every agency, not only one's own: prison and partner staff
+    # (Write.OWN_AGENCY) are refused here, as contact_level_set refuses them.
+    offender = selectors.offender_for_form(user=actor, pk=pk, kind=RecordKind.CONTACTS)
+    if not contact_levels.may_set_levels(actor):
+        raise Refused(OFFENDER, offender.pk, "role may not set contact levels")
+    current = contact_levels.level_on(user=actor, offender=offender, day=actor.as_of)
+    initial: dict[str, Any] = {"starts_on": actor.as_of}
+    if current is not None:
+        initial |= {
+            "contacts_per_week": current.contacts,
+            "drug_tests_per_week": current.drug_tests,
+        }
+    form = ContactLevelForm(request.POST or None, offender=offender, initial=initial)
+
+    def save(data: dict[str, Any]) -> Outcome:
+        level = contact_levels.contact_level_set(
+            user=request.user,
+            offender_id=offender.pk,
+            contacts_per_week=data["contacts_per_week"],
+            drug_tests_per_week=data["drug_tests_per_week"],
+            starts_on=data["starts_on"],
+            reason=data["reason"],
+        )
+        return Outcome(
+            reverse("offenders:detail", args=[offender.pk]) + "#contact-level",
+            f"Contact level set: {level.contacts_per_week} contacts and "
+            f"{level.drug_tests_per_week} drug tests a week from {level.starts_on.day} "
+            f"{level.starts_on:%B %Y}",
+        )
+
+    if done := _save(request, form, save):
+        return done
+    selectors.offender_form_shown(
+        actor, offender, form="change the contact level", shown=["full_name", "contact_level"]
+    )
+    return render(
+        request,
+        "offenders/contact_level_form.html",
+        {
+            "form": form,
+            "offender": offender,
+            "current": current,
+            "title": f"Change the contact level – {offender.full_name}",
+        },
+    )

@@ -18,3 +18,8 @@ class PathwaysConfig(AppConfig):
             offered=lambda actor: grant(actor, RecordKind.PATHWAYS).can_read,
             order=30,
         )
+
+        # Treatment on a clock (001 §3.2c): its two standards register themselves with
+        # offenders.standards on import. From here rather than OffendersConfig: offenders
+        # does not import the apps built on it (STYLE.md rule 11).
+        from . import treatment  # noqa: F401

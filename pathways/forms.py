@@ -220,6 +220,19 @@ class ReferralUpdateForm(PlaceFields, OnceOnlyForm):
         hint="Leave empty for today. For example, 27 3 2026",
         required=False,
     )
+    # Treatment on a clock (001 §3.2c, pathways.treatment).
+    assessed_on = GovukDateField(
+        what="the date of the assessment",
+        label="Date assessed (optional)",
+        hint="The day the provider assessed the person. For example, 27 3 2026",
+        required=False,
+    )
+    first_appointment_on = GovukDateField(
+        what="the date of the first appointment",
+        label="Date of the first appointment (optional)",
+        hint="The day the person was first seen for treatment or support. For example, 27 3 2026",
+        required=False,
+    )
     # Closing cannot be undone (a new referral is made instead): the person confirms it.
     confirm_close = forms.BooleanField(
         label="I understand that a declined, completed or withdrawn referral is closed and "

@@ -53,6 +53,7 @@ from .models import (
     Referral,
 )
 from .services import may_set_need, may_update_action, may_update_referral, person_name_of
+from .treatment import TreatmentClock, clocks_for
 
 ACTION = "pathways.action"
 NEED = "pathways.need"
@@ -311,6 +312,8 @@ class ReferralRow:
     referral: Referral
     is_open: bool
     may_update: bool
+    # Treatment on a clock (pathways.treatment): to the assessment and first appointment.
+    clock: TreatmentClock | None = None
 
 
 @dataclass
@@ -385,18 +388,23 @@ def person_plan(*, user: Any, offender_id: Any, as_of: dt.date | None = None) ->
                 ),
             )
         )
+    shown_referrals = list(
+        Referral.objects.filter(offender=offender)
+        .filter(referrals_q(actor))
+        .select_related("agency", "provider", "pathway", "referred_by")
+    )
+    clocks = clocks_for(shown_referrals, as_of=actor.as_of)
     referrals = [
         ReferralRow(
             referral=referral,
+            clock=clocks.get(referral.pk),
             is_open=referral.closed_on is None or referral.closed_on > actor.as_of,
             may_update=writes
             and referral.status not in CLOSED_REFERRAL_STATUSES
             and referral.closed_on is None
             and may_write_kind(actor, RecordKind.PATHWAYS, record_agency_id=referral.agency_id),
         )
-        for referral in Referral.objects.filter(offender=offender)
-        .filter(referrals_q(actor))
-        .select_related("agency", "provider", "pathway", "referred_by")
+        for referral in shown_referrals
     ]
     page = PlanPage(
         offender=offender,

@@ -452,6 +452,25 @@ def may_update_referral(actor: Actor, referral: Referral) -> bool:
     )
 
 
+def _check_clock_day(
+    referral: Referral, day: dt.date, *, field: str, what: str, as_of: dt.date
+) -> None:
+    if day > as_of:
+        raise _refuse(f"The date of the {what} cannot be in the future", field)
+    if day < referral.opened_on:
+        raise _refuse(
+            f"The date of the {what} cannot be before the referral, on "
+            f"{long_date(referral.opened_on)}",
+            field,
+        )
+    if referral.closed_on is not None and day > referral.closed_on:
+        raise _refuse(
+            f"The date of the {what} cannot be after the referral closed, on "
+            f"{long_date(referral.closed_on)}",
+            field,
+        )
+
+
 def referral_update(
     *,
     user: Any,
@@ -460,11 +479,18 @@ def referral_update(
     status: str | None = None,
     outcome: str = "",
     closed_on: dt.date | None = None,
+    assessed_on: dt.date | None = None,
+    first_appointment_on: dt.date | None = None,
 ) -> Referral:
     """Move a referral on (accepted, declined, completed, withdrawn). A closing status
     needs an outcome and sets `closed_on` (default today), which ends the agency's
     access (after its 3 months of reading, ACCESS.md). A closed referral stays closed:
-    a new referral is made instead."""
+    a new referral is made instead.
+
+    Treatment on a clock (001 §3.2c, pathways.treatment): `assessed_on` and
+    `first_appointment_on` record (or correct) the days the person was assessed and first
+    seen; None leaves a date as it is. Neither may be before the referral, in the future,
+    or after the referral closed."""
     actor = _actor(user, None)
     outcome = _text(outcome, field="outcome")
     with transaction.atomic():
@@ -502,6 +528,15 @@ def referral_update(
             changed.append("closed_on")
         elif closed_on is not None:
             raise _refuse("Only a declined, completed or withdrawn referral closes", "closed_on")
+        for name, recorded, what in (
+            ("assessed_on", assessed_on, "assessment"),
+            ("first_appointment_on", first_appointment_on, "first appointment"),
+        ):
+            if recorded is None or recorded == getattr(referral, name):
+                continue
+            _check_clock_day(referral, recorded, field=name, what=what, as_of=actor.as_of)
+            setattr(referral, name, recorded)
+            changed.append(name)
         if not changed:
             return referral
         referral.version += 1

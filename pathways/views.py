@@ -28,6 +28,7 @@ from offenders.tabs import tabs_for
 from . import selectors, services
 from .forms import ActionForm, ActionUpdateForm, NeedForm, ReferralForm, ReferralUpdateForm
 from .models import Pathway
+from .treatment import clocks_for
 
 OFFENDER = "offenders.offender"
 
@@ -298,6 +299,8 @@ def referral_update_view(request: HttpRequest, referral_id: int) -> HttpResponse
             "version": referral.version,
             "status": referral.status,
             "outcome": referral.outcome,
+            "assessed_on": referral.assessed_on,
+            "first_appointment_on": referral.first_appointment_on,
         },
     )
 
@@ -309,6 +312,8 @@ def referral_update_view(request: HttpRequest, referral_id: int) -> HttpResponse
             status=form.cleaned_data["status"],
             outcome=form.cleaned_data["outcome"],
             closed_on=form.cleaned_data["closed_on"],
+            assessed_on=form.cleaned_data["assessed_on"],
+            first_appointment_on=form.cleaned_data["first_appointment_on"],
         )
         return Outcome(
             _plan_url(updated.offender_id),
@@ -320,7 +325,13 @@ def referral_update_view(request: HttpRequest, referral_id: int) -> HttpResponse
     return render(
         request,
         "pathways/referral_update.html",
-        {"form": form, "referral": referral, "name": name, "stale": getattr(form, "stale", None)},
+        {
+            "form": form,
+            "referral": referral,
+            "name": name,
+            "stale": getattr(form, "stale", None),
+            "clock": clocks_for([referral], as_of=actor.as_of).get(referral.pk),
+        },
     )
 
 

@@ -14,6 +14,8 @@ from access.models import Role
 from access.policy import Actor, actor_for, can_read_audit_log, may_use_admin_site
 from conferences.selectors import due_count, next_conference_by_person
 from offenders.caseload import Caseload, CaseloadRow, Column, caseload_page
+from offenders.custody_release import alert_list, release_plans_due
+from offenders.enforcement import overdue_cases
 from reporting.selectors import scheme_by_age_and_sex, scheme_headline
 from selection.review_selectors import person_reviews_url, reviews_due, reviews_due_by_person
 
@@ -102,6 +104,14 @@ def home(request: HttpRequest) -> HttpResponse:
         context["caseload"] = caseload
         context["rows"] = with_next_conference(actor, caseload, with_reviews_due(actor, caseload))
         context["reviews_due"] = reviews_due(user=actor)
+        # 004 §4.2: alerts about the reader's people, and who is due out without a plan.
+        context["alerts"] = alert_list(user=actor)
+        context["plans_due"] = release_plans_due(user=actor)
+        # 001 §3.2e: overdue enforcement, the key worker's own people's, all for the manager.
+        if actor.role in (Role.KEY_WORKER, Role.PPO_MANAGER):
+            context["enforcement_overdue"] = overdue_cases(
+                user=actor, mine=actor.role == Role.KEY_WORKER
+            )
         if actor.role == Role.PPO_MANAGER:
             context["headline"] = scheme_headline(user=actor)
             context["conferences_due"] = due_count(user=actor)

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from access.models import Role
-from access.policy import Actor, RecordKind, can_read_audit_log, grant, may_use_admin_site
+from access.policy import (
+    Actor,
+    RecordKind,
+    can_read_audit_log,
+    grant,
+    may_check_arrivals,
+    may_use_admin_site,
+)
 from offenders.compliance import can_see_compliance
 from offenders.importing import can_use_import_page
 
@@ -23,6 +30,9 @@ def navigation_for(actor: Actor, path: str) -> list[NavItem]:
     items: list[tuple[str, str]] = [("Home", reverse("home"))]
     if actor.role not in (None, Role.STEERING_GROUP, Role.ADMINISTRATOR):
         items.append(("People", reverse("offenders:list")))
+    if may_check_arrivals(actor):
+        # 002: prison staff check a new arrival's PNC ID or prison number.
+        items.append(("Arrivals", reverse("offenders:arrival-check")))
     if grant(actor, RecordKind.SELECTION).can_read:
         items.append(("Selection", reverse("selection:index")))
     if grant(actor, RecordKind.PATHWAYS).can_read:

@@ -212,6 +212,8 @@ def test_the_admin_holds_accounts_agencies_settings_reference_data_and_the_audit
         "access.membership",
         "access.agency",
         "access.scheme",
+        # The bank holidays the premium service's clocks skip (issue 10): reference data.
+        "access.bankholiday",
         "access.auditevent",
         "offenders.offencecategory",
         "pathways.pathway",
@@ -589,3 +591,25 @@ def test_new_account_is_audited_without_password_material(signed_in, db):
     written = json.dumps(model_to_dict(event), default=str)
     assert password not in written
     assert created.password.split("$")[-1] not in written
+
+
+def test_a_bank_holiday_is_added_with_a_reason_and_audited(signed_in, admin_user):
+    # The clocks of issue 10 skip these days (offenders.working_days).
+    from access.models import BankHoliday
+
+    admin_user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="access", codename__in=["view_bankholiday", "add_bankholiday"]
+        )
+    )
+    url = reverse("admin:access_bankholiday_add")
+    data = {"day": "2028-01-03", "name": "New Year's Day (substitute day)"}
+    signed_in.post(url, data)
+    assert not BankHoliday.objects.filter(day=dt.date(2028, 1, 3)).exists()
+    response = signed_in.post(url, {**data, "change_reason": REASON})
+    assert response.status_code == 302
+    holiday = BankHoliday.objects.get(day=dt.date(2028, 1, 3))
+    (event,) = AuditEvent.objects.filter(
+        action=AuditAction.CREATE, record_type="access.bankholiday"
+    )
+    assert event.record_ids == [holiday.pk] and event.detail["reason"] == REASON

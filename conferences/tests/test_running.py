@@ -133,6 +133,58 @@ def test_record_a_review(client, world):
     assert person.version == 2
 
 
+def test_the_level_the_conference_sets_becomes_the_persons_own(client, world):
+    """001 §3.2b: the conference reviews the level; it is recorded through
+    offenders.contact_levels (history, reason, audit) from the conference day."""
+    from offenders.models import ContactLevel
+
+    sign_in(client, world.manager)
+    person = _person(world, world.alpha)
+    assert _record(client, world, person, contact_level_per_week=6).status_code == 302
+    level = ContactLevel.objects.get(offender=world.alpha)
+    assert (level.contacts_per_week, level.starts_on, level.set_by) == (
+        6,
+        dt.date(2026, 6, 15),
+        world.manager,
+    )
+    assert level.reason == "Set at the case conference of 15 June 2026"
+    # The drug-test level stays as it was (the PPO tier's two).
+    assert level.drug_tests_per_week == 2
+    assert AuditEvent.objects.filter(
+        action=AuditAction.CREATE, record_type="offenders.contactlevel", record_ids=[level.pk]
+    ).exists()
+    # Saved again unchanged: no second row; changed: a new one in the history.
+    person.refresh_from_db()
+    assert _record(client, world, person, contact_level_per_week=6).status_code == 302
+    assert ContactLevel.objects.filter(offender=world.alpha).count() == 1
+    person.refresh_from_db()
+    assert _record(client, world, person, contact_level_per_week=5).status_code == 302
+    assert list(
+        ContactLevel.objects.filter(offender=world.alpha).values_list(
+            "contacts_per_week", flat=True
+        )
+    ) == [5, 6]
+
+
+def test_a_level_the_contact_level_service_refuses_saves_nothing_of_the_record(world):
+    from offenders.models import ContactLevel, ProgrammeEpisode
+
+    ProgrammeEpisode.objects.filter(offender=world.alpha).update(selected_on=dt.date(2026, 6, 16))
+    person = _person(world, world.alpha)
+    with pytest.raises(ApplicationError) as refused:
+        services.conference_person_record(
+            user=world.manager,
+            conference_person_id=person.pk,
+            version=person.version,
+            minutes="Qxminutes kept?",
+            contact_level_per_week=6,
+        )
+    assert "contact_level_per_week" in refused.value.field_errors
+    person.refresh_from_db()
+    assert person.minutes != "Qxminutes kept?" and person.version == 1
+    assert not ContactLevel.objects.exists()
+
+
 def test_the_record_page_opens_with_what_is_saved_and_its_version(client, world):
     """Opened, the form holds the saved record and the version it was read at, so saving
     it again from the page goes through (it once opened empty, and every save was refused)."""

@@ -30,6 +30,16 @@ a long sentence is due out within three months; the one de-selected at a two-yea
 arrested last week (003 §5.7); and one of the pool arrived 12 days ago from another area's
 scheme, recorded with `transfer_in_record` (003 §6.2(2)).
 
+Around the PPOs, their casework across the eight pathways (demo/scheme/casework.py, issue
+9): a directory of providers (one with "4 dwellings reserved for DIP/PPO clients", 001
+§3.2d; every pathway served but Victims of Crime, whose Restorative Justice Project has
+closed), the referrals above made to them (on every pathway, some closed with an outcome),
+needs on most pathways with their history, set by probation and the partners, actions
+owned by several agencies (some done, not achieved or overdue), two case conferences
+about four and one months ago, recorded and closed so their plans are frozen, core-group
+meetings between them, and one arranged for next week. Those last reviewed at the first,
+and a few new PPOs never conferenced, are due a conference today (conferences.due).
+
 Every person, name, address and number is invented (Faker en_GB; its phone numbers are Ofcom's
 drama ranges). The same seed gives the same people and history: one `random.Random` and one
 Faker instance, both seeded, are consumed in a fixed order, and every date is an offset from
@@ -37,12 +47,15 @@ today (panel days are 28 days apart, moved together to a Wednesday).
 
 Running it again is a no-op: agencies, logins and the scheme are found by name; demo people by
 their local reference (DEMO-<seed>-<n>), and a person who already exists keeps their records;
-the selection history is written only for people created in the same run. People and their
-casework are bulk-inserted, which is nobody consulting or altering a record, so they write
-no audit rows. The selection history goes through selection's services, which audit what they
-write: those rows name the demo manager (or YOT worker), the "command" channel and
-"seed_demo --seed N" (the sweep's rows name the review sweep and the "command" channel), so
-the audit log shows truthfully who recorded what, and when.
+the selection history and the casework are written only for people created in the same
+run, and providers are found by name. People and their records (offending, custody,
+contacts, drug tests) are bulk-inserted, which is nobody consulting or altering a record, so
+they write no audit rows. The selection history goes through selection's services, and the
+referrals, needs, actions and conferences through the pathways and conferences services,
+which audit what they write: those rows name the demo login that recorded it (the manager,
+YOT worker, a key worker or a partner), the "command" channel and "seed_demo --seed N"
+(the sweep's rows name the review sweep and the "command" channel), so the audit log shows
+truthfully who recorded what. Past records are written on their own day (`as_of`).
 """
 
 from __future__ import annotations
@@ -53,6 +66,7 @@ from .specs import (
     DEMO_EMAIL_DOMAIN,
     KEY_WORKERS,
     LOGINS,
+    PROVIDERS,
     SCHEME_NAME,
     DemoLogin,
     DemoResult,
@@ -65,6 +79,7 @@ __all__ = [
     "DEMO_EMAIL_DOMAIN",
     "KEY_WORKERS",
     "LOGINS",
+    "PROVIDERS",
     "SCHEME_NAME",
     "DemoLogin",
     "DemoResult",

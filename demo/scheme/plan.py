@@ -26,6 +26,14 @@ from offenders.models import (
 )
 from selection.models import DecisionKind, ExitOutcome, RiskTool, RoshLevel
 
+from .casework import (
+    ActionPlan,
+    ConferencePlan,
+    CoreGroupPlan,
+    NeedPlan,
+    ReferralPlan,
+    plan_casework,
+)
 from .specs import (
     AGE_OF_CRIMINAL_RESPONSIBILITY,
     CATEGORY_WEIGHTS,
@@ -169,15 +177,6 @@ class DrugTestPlan:
 
 
 @dataclass
-class ReferralPlan:
-    agency: str
-    pathway: str
-    opened_ago: int
-    closed_ago: int | None
-    reason: str
-
-
-@dataclass
 class TransferPlan:
     """A PPO arriving from another area's scheme (selection.reviews.transfer_in_record)."""
 
@@ -233,6 +232,9 @@ class PersonPlan:
     drug_tests: list[DrugTestPlan] = field(default_factory=list)
     referrals: list[ReferralPlan] = field(default_factory=list)
     transfer_in: TransferPlan | None = None
+    # The plan across the pathways (demo/scheme/casework.py).
+    needs: list[NeedPlan] = field(default_factory=list)
+    actions: list[ActionPlan] = field(default_factory=list)
 
     def local_ref(self, seed: int) -> str:
         return f"{DEMO_REF_PREFIX}{seed}-{self.index:04d}"
@@ -254,6 +256,9 @@ class DemoPlan:
     password: str
     staff_names: dict[str, tuple[str, str]]
     people: list[PersonPlan]
+    # Case conferences, oldest first (the last one ahead), and core-group meetings.
+    conferences: list[ConferencePlan] = field(default_factory=list)
+    core_groups: list[CoreGroupPlan] = field(default_factory=list)
 
 
 def demo_password(seed: int) -> str:
@@ -566,7 +571,16 @@ def build_plan(seed: int, category_names: list[str], acquisitive: list[bool]) ->
     _deferred(people, [pool[i] for i in sorted(emerging)])
     _dyo_markings(planner, people)
     _risk_assessments(planner, people, [pool[i] for i in sorted(emerging)])
-    return DemoPlan(seed=seed, password=demo_password(seed), staff_names=staff_names, people=people)
+    # Last again, from its own random numbers: everything above is as it was before.
+    conferences, core_groups = plan_casework(seed, people)
+    return DemoPlan(
+        seed=seed,
+        password=demo_password(seed),
+        staff_names=staff_names,
+        people=people,
+        conferences=conferences,
+        core_groups=core_groups,
+    )
 
 
 # Sentences of the current PPOs in custody that fall due for review (003 §6.2(3)): the
@@ -1153,7 +1167,9 @@ REFERRAL_REASONS = {
 
 
 def _referrals(planner: _Planner, people: list[PersonPlan]) -> None:
-    """Referrals to every partner agency, so each partner login sees someone."""
+    """Referrals to every partner agency, so each partner login sees someone (casework.py
+    later gives each a provider and a status, and adds referrals on the pathways these
+    leave out)."""
     rng = planner.rng
     ppos = [p for p in people if p.group == "ppo"]
 

@@ -79,7 +79,9 @@ AGENCIES = [
         "council",
         "Northfield Borough Council Community Safety Team",
         AgencyKind.LOCAL_AUTHORITY,
-        ("finance", "families"),
+        # Victims of Crime: its one provider, the Restorative Justice Project, has closed
+        # (PROVIDERS), so the gap view shows a pathway with no provider (004 §4.1).
+        ("finance", "families", "victims"),
     ),
     AgencySpec(
         "housing", "Northfield Homes Housing Options", AgencyKind.HOUSING, ("accommodation",)
@@ -130,7 +132,173 @@ ADMINISTRATOR_MODELS = [
     ("access", "scheme"),
     ("offenders", "offencecategory"),
     ("pathways", "pathway"),
+    ("pathways", "provider"),
 ]
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """A local provider in the directory (pathways.models.Provider): reference data, made
+    as the admin would. Contact details are invented: example.org addresses and Ofcom's
+    drama range of 01632 960xxx numbers."""
+
+    key: str
+    name: str
+    agency: str
+    pathways: tuple[str, ...]
+    phone: str
+    address: str
+    reserved_places: int | None = None
+    reserved_note: str = ""
+    active: bool = True
+
+    @property
+    def email(self) -> str:
+        return f"{self.key.replace('_', '-')}@example.org"
+
+
+# Every pathway has a provider except Victims of Crime, whose Restorative Justice Project
+# closed when its funding ended (its past referrals remain).
+PROVIDERS = [
+    ProviderSpec(
+        "ashdown",
+        "Ashdown House Supported Housing",
+        "housing",
+        ("accommodation",),
+        "01632 960101",
+        "Ashdown House\n14 Mill Lane\nNorthfield",
+        reserved_places=4,
+        reserved_note="4 dwellings reserved for DIP/PPO clients (001 §3.2d)",
+    ),
+    ProviderSpec(
+        "tenancy",
+        "Northfield Homes Tenancy Sustainment",
+        "housing",
+        ("accommodation",),
+        "01632 960102",
+        "Civic Centre\nNorthfield",
+    ),
+    ProviderSpec(
+        "dip",
+        "CJIT Drug Intervention Programme",
+        "treatment",
+        ("drugs_alcohol",),
+        "01632 960201",
+        "The Bridge Centre\n3 Station Road\nNorthfield",
+        reserved_places=10,
+        reserved_note="Same-week DIP assessment for 10 PPO clients at a time",
+    ),
+    ProviderSpec(
+        "alcohol",
+        "Northfield Alcohol Recovery Service",
+        "treatment",
+        ("drugs_alcohol",),
+        "01632 960202",
+        "The Bridge Centre\n3 Station Road\nNorthfield",
+    ),
+    ProviderSpec(
+        "skills",
+        "Skills Hub Employment Support",
+        "ete",
+        ("ete",),
+        "01632 960301",
+        "Unit 4, Market Square\nNorthfield",
+    ),
+    ProviderSpec(
+        "college",
+        "Northfield College Fresh Start Course",
+        "ete",
+        ("ete",),
+        "01632 960302",
+        "Northfield College\nCollege Road\nNorthfield",
+        reserved_places=6,
+        reserved_note="6 places a term for scheme clients",
+    ),
+    ProviderSpec(
+        "cmht",
+        "Northfield Community Mental Health Team",
+        "health",
+        ("health",),
+        "01632 960401",
+        "Northfield Health Centre\nNorthfield",
+    ),
+    ProviderSpec(
+        "riverside",
+        "Riverside Health Centre (vulnerable patients)",
+        "health",
+        ("health",),
+        "01632 960402",
+        "Riverside Health Centre\nQuay Street\nNorthfield",
+    ),
+    ProviderSpec(
+        "mentoring",
+        "Through the Gate Mentoring",
+        "voluntary",
+        ("attitudes",),
+        "01632 960501",
+        "22 Chapel Street\nNorthfield",
+    ),
+    ProviderSpec(
+        "families_first",
+        "Families First Family Support",
+        "voluntary",
+        ("families",),
+        "01632 960502",
+        "22 Chapel Street\nNorthfield",
+    ),
+    ProviderSpec(
+        "debt_advice",
+        "Northfield Welfare Rights and Debt Advice",
+        "council",
+        ("finance",),
+        "01632 960601",
+        "Civic Centre\nNorthfield",
+    ),
+    ProviderSpec(
+        "family_intervention",
+        "Northfield Family Intervention Project",
+        "council",
+        ("families",),
+        "01632 960602",
+        "Civic Centre\nNorthfield",
+    ),
+    ProviderSpec(
+        "restorative",
+        "Northfield Restorative Justice Project",
+        "council",
+        ("victims",),
+        "01632 960603",
+        "Civic Centre\nNorthfield",
+        active=False,
+    ),
+]
+
+# Case conferences (001 §3.1), as days before today: two past ones, about four months and
+# one month ago, each moved back to CONFERENCE_WEEKDAY (at most six days) and arranged
+# two weeks before; one arranged today for the coming week. Days between them in the plan
+# stay clear of the days they can move to (demo/scheme/casework.py).
+FIRST_CONFERENCE_AGO = 119
+SECOND_CONFERENCE_AGO = 28
+CONFERENCE_WEEKDAY = 1  # Tuesday
+CONFERENCE_MAX_SHIFT = 6
+CONFERENCE_ARRANGED_BEFORE = 14
+FIRST_CONFERENCE_SIZE = 24
+SECOND_CONFERENCE_REPEATS = 12
+PLANNED_CONFERENCE_SIZE = 5
+# Invited to each; the location is the police station's (a multi-agency meeting).
+CONFERENCE_AGENCIES = (
+    "police",
+    "probation",
+    "eastmoor",
+    "ravensgate",
+    "housing",
+    "treatment",
+    "ete",
+    "health",
+    "voluntary",
+    "council",
+)
+CONFERENCE_LOCATION = "Northfield Police Station, conference room 2"
 
 # Relative frequency of offence categories, weighted toward acquisitive crime. Categories a
 # scheme has added or renamed get a default weight.

@@ -38,7 +38,7 @@ from offenders.models import (
     Supervision,
     years_before,
 )
-from pathways.models import Pathway, Referral
+from pathways.models import Pathway
 from selection.models import (
     PanelDecision,
     PanelKind,
@@ -77,6 +77,7 @@ from .specs import (
     DemoSeedError,
     Writer,
 )
+from .write_casework import casework_lines, close_providers, providers, write_casework
 
 # --- writing it ----------------------------------------------------------------------------
 
@@ -119,6 +120,15 @@ def seed_demo(seed: int = 1, *, stdout: Writer | None = None) -> DemoResult:
                 created |= _selection_history(plan, new, ids, today, agencies, users)
             except (ApplicationError, NotPermitted) as error:
                 raise DemoSeedError(f"The demo's selection history was refused: {error}") from error
+        # The providers directory (reference data), then the new people's referrals,
+        # needs, actions and case conferences, through the pathways and conferences
+        # services, oldest first (demo/scheme/casework.py).
+        found, closing, made = providers(agencies)
+        if made:
+            created["providers"] = made
+        if new:
+            created |= write_casework(plan, new, ids, today, agencies, users, found)
+        close_providers(found, closing)
         # The daily sweep, for today, so the manager's home page and reviews list show
         # what is due (selection.reviews); on a second run the same day it raises nothing.
         try:
@@ -320,12 +330,10 @@ def _people(
     )
 
     police = agencies["police"].pk
-    pathways = {pathway.code: pathway.pk for pathway in Pathway.objects.all()}
     events: list[OffendingEvent] = []
     custody: list[CustodyEpisode] = []
     contacts: list[Contact] = []
     tests: list[DrugTest] = []
-    referrals: list[Referral] = []
     for p in new:
         offender_id = ids[p.local_ref(seed)]
         events += [
@@ -379,29 +387,16 @@ def _people(
             )
             for test in p.drug_tests
         ]
-        referrals += [
-            Referral(
-                offender_id=offender_id,
-                agency_id=agencies[referral.agency].pk,
-                pathway_id=pathways[referral.pathway],
-                opened_on=day(referral.opened_ago),
-                closed_on=None if referral.closed_ago is None else day(referral.closed_ago),
-                reason=referral.reason,
-            )
-            for referral in p.referrals
-        ]
     OffendingEvent.objects.bulk_create(events, batch_size=1000)
     CustodyEpisode.objects.bulk_create(custody, batch_size=1000)
     Contact.objects.bulk_create(contacts, batch_size=1000)
     DrugTest.objects.bulk_create(tests, batch_size=1000)
-    Referral.objects.bulk_create(referrals, batch_size=1000)
     created = {
         "people": len(offenders),
         "offending events": len(events),
         "custody episodes": len(custody),
         "contacts": len(contacts),
         "drug tests": len(tests),
-        "referrals": len(referrals),
     }
     new_refs = {p.local_ref(seed) for p in new}
     return created, len(present), {ref: pk for ref, pk in ids.items() if ref in new_refs}
@@ -598,6 +593,7 @@ def describe(result: DemoResult, scheme: Scheme, today: dt.date) -> str:
             if run
             else "No selection run yet."
         ),
+        *casework_lines(demo, today),
         "",
         f"Password for every demo login: {result.password}",
         "",

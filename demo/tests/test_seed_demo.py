@@ -28,6 +28,14 @@ from access.models import (
     Scheme,
 )
 from access.policy import actor_for, people
+from conferences.models import (
+    Attendance,
+    CaseConference,
+    ConferencePerson,
+    ConferenceStatus,
+    CoreGroupMeeting,
+)
+from conferences.selectors import due_for_conference
 from demo import scheme as demo
 from demo.management.commands import seed_demo as seed_demo_command
 from demo.scheme.specs import DYOS
@@ -52,7 +60,16 @@ from offenders.models import (
     Supervision,
     years_before,
 )
-from pathways.models import Referral
+from pathways.models import (
+    Action,
+    ActionStatus,
+    Need,
+    Pathway,
+    Provider,
+    Referral,
+    ReferralStatus,
+)
+from pathways.selectors import gap_view, my_actions_page
 from selection.defaults import DEFAULT_CRITERIA
 from selection.models import (
     Criterion,
@@ -102,6 +119,15 @@ TABLES: list[type[models.Model]] = [
     PanelDecision,
     TransferIn,
     Review,
+    Provider,
+    Provider.pathways.through,
+    Need,
+    Action,
+    CaseConference,
+    Attendance,
+    ConferencePerson,
+    CoreGroupMeeting,
+    CoreGroupMeeting.agencies.through,
 ]
 
 
@@ -276,15 +302,16 @@ def test_demo_scheme_has_the_stockton_shape_and_the_ten_percent_who_commit_half(
 def test_every_demo_login_signs_in_and_each_role_has_people_to_see():
     result = demo.seed_demo(1)
     today = timezone.localdate()
-    # Seeding is nobody consulting anybody: the only audit rows are the selection
-    # services' own, for what the demo manager and YOT worker recorded through them,
-    # and the review sweep's for the reviews it raised.
+    # Seeding is nobody consulting anybody: the only audit rows are the services' own,
+    # for what the demo logins recorded through them (the selection history by the
+    # manager and YOT worker; referrals, needs, actions and conferences by the manager,
+    # key workers, YOT and partners), and the review sweep's for the reviews it raised.
     assert AuditEvent.objects.exists()
     assert set(AuditEvent.objects.values_list("action", flat=True)) <= {
         AuditAction.CREATE,
         AuditAction.UPDATE,
     }
-    assert set(AuditEvent.objects.values_list("record_type", flat=True)) <= {
+    assert set(AuditEvent.objects.values_list("record_type", flat=True)) == {
         "selection.riskassessment",
         "selection.selectionrun",
         "selection.selectionpanel",
@@ -292,12 +319,24 @@ def test_every_demo_login_signs_in_and_each_role_has_people_to_see():
         "offenders.programmeepisode",
         "selection.transferin",
         "selection.review",
+        "pathways.referral",
+        "pathways.need",
+        "pathways.action",
+        "conferences.caseconference",
+        "conferences.conferenceperson",
+        "conferences.coregroupmeeting",
+        # The contact level each conference set (offenders.contact_levels).
+        "offenders.contactlevel",
     }
-    assert set(AuditEvent.objects.values_list("username", flat=True)) == {
-        "manager",
-        "yot",
-        "system: review sweep",
-    }
+    authors = set(AuditEvent.objects.values_list("username", flat=True))
+    assert {"manager", "yot", "system: review sweep", "keyworker1", "partner.housing"} <= authors
+    assert authors <= {spec.username for spec in demo.LOGINS} | {"system: review sweep"}
+    # Only the selection services' authors wrote selection records.
+    assert set(
+        AuditEvent.objects.filter(record_type__startswith="selection.")
+        .exclude(record_type="selection.review")
+        .values_list("username", flat=True)
+    ) == {"manager", "yot"}
     assert set(
         AuditEvent.objects.filter(record_type="selection.review").values_list("username", flat=True)
     ) == {"system: review sweep"}
@@ -587,7 +626,13 @@ def test_every_demo_record_passes_model_validation():
     assert clean_all(OffendingEvent.objects.order_by("pk")[::60]) > 100
     assert clean_all(Contact.objects.all()) > 0
     assert clean_all(DrugTest.objects.all()) > 0
-    assert clean_all(Referral.objects.all()) > 0
+    assert clean_all(Referral.objects.all()) > 41
+    assert clean_all(Provider.objects.all()) == len(demo.PROVIDERS)
+    assert clean_all(Need.objects.all()) > 41 * 5
+    assert clean_all(Action.objects.all()) > 41 * 2
+    assert clean_all(CaseConference.objects.all()) == 3
+    assert clean_all(ConferencePerson.objects.all()) > 20
+    assert clean_all(CoreGroupMeeting.objects.all()) >= 1
     assert clean_all(Membership.objects.all()) == len(demo.LOGINS)
     assert clean_all(Agency.objects.all()) == len(demo.AGENCIES)
     demo_users = User.objects.filter(email__endswith=f"@{demo.DEMO_EMAIL_DOMAIN}")
@@ -726,3 +771,164 @@ def test_seeding_leaves_every_kind_of_review_due_on_the_day(client):
     assert page.status_code == 200
     for kind in (ReviewKind.TRANSFER_IN, ReviewKind.FORMER_REOFFENDING):
         assert str(kind.label) in page.content.decode()
+
+
+def test_the_demo_plans_across_every_pathway_and_conferences_the_ppos():
+    """Issue 9: providers, referrals on every pathway, needs with history and actions, two
+    past conferences with frozen plans that differ, and PPOs due a conference today."""
+    demo.seed_demo(1)
+    today = timezone.localdate()
+    manager = User.objects.get(username="manager")
+    ppos = current_ppos(today)
+    pathways = set(Pathway.objects.values_list("code", flat=True))
+    assert len(pathways) == 8
+
+    # Providers in the directory, with reserved capacity (001 §3.2d), covering every
+    # pathway but one: Victims of Crime, whose provider has closed.
+    providers = Provider.objects.all()
+    assert providers.filter(active=True).count() >= 10
+    ashdown = providers.get(reserved_note__contains="reserved for DIP/PPO clients")
+    assert ashdown.reserved_places == 4 and ashdown.agency.kind == AgencyKind.HOUSING
+    for provider in providers:
+        assert provider.email.endswith("@example.org") and provider.phone.startswith("01632 960")
+    served = set(
+        Pathway.objects.filter(providers__active=True, providers__agency__active=True)
+        .distinct()
+        .values_list("code", flat=True)
+    )
+    assert pathways - served == {"victims"}
+
+    # Referrals on every pathway (the victims ones from before its provider closed), each
+    # to a provider serving it, by the agency that runs the provider; some closed with an
+    # outcome, the others accepted or just made; no more open ones to Ashdown House than
+    # its reserved dwellings.
+    referrals = Referral.objects.select_related("provider")
+    assert set(referrals.values_list("pathway__code", flat=True)) == pathways
+    for referral in referrals:
+        assert referral.provider is not None and referral.agency_id == referral.provider.agency_id
+        assert referral.provider.pathways.filter(pk=referral.pathway_id).exists(), referral
+        assert referral.referred_by is not None
+    closed = referrals.filter(closed_on__isnull=False)
+    assert closed.count() >= 3 and not closed.filter(outcome="").exists()
+    assert set(closed.values_list("status", flat=True)) <= {
+        ReferralStatus.COMPLETED,
+        ReferralStatus.DECLINED,
+        ReferralStatus.WITHDRAWN,
+    }
+    assert ReferralStatus.ACCEPTED in set(referrals.values_list("status", flat=True))
+    assert not referrals.filter(pathway__code="victims", closed_on__isnull=True).exists()
+    assert referrals.open_on(today).filter(provider=ashdown).count() <= 4
+
+    # Needs: every current PPO assessed on most pathways, with history (a later level
+    # than the first on some pathway), set by probation and by partner agencies.
+    needs = Need.objects.filter(offender__in=ppos)
+    per_person = dict(
+        needs.values("offender")
+        .annotate(n=Count("pathway", distinct=True))
+        .values_list("offender", "n")
+    )
+    assert set(per_person) == set(ppos.values_list("pk", flat=True))
+    assert min(per_person.values()) >= 5
+    history = needs.values("offender", "pathway").annotate(n=Count("pk")).filter(n__gt=1)
+    assert history.values("offender").distinct().count() >= 30
+    setters = set(needs.values_list("set_by_agency__kind", flat=True))
+    assert {AgencyKind.PROBATION, AgencyKind.HOUSING, AgencyKind.TREATMENT} <= setters
+    assert Need.objects.filter(offender__episodes__kind=ProgrammeKind.DYO).exists()
+
+    # The gap view (004 §4.1): medium and high needs with no provider on the pathway,
+    # and others with no open referral on it.
+    gaps = {gap.pathway.code: gap for gap in gap_view(user=manager).pathways}
+    assert gaps["victims"].no_provider and gaps["victims"].count > 0
+    assert any(
+        person.reason == "No open referral on this pathway"
+        for gap in gaps.values()
+        for person in gap.people
+    )
+
+    # Actions across the pathways, owned by several agencies; some overdue, some done or
+    # not achieved with an outcome.
+    actions = Action.objects.filter(offender__in=ppos)
+    assert actions.values("offender").distinct().count() == ppos.count()
+    assert actions.values("owner_agency").distinct().count() >= 5
+    assert actions.values("pathway").distinct().count() >= 6
+    assert actions.overdue_on(today).exists()
+    assert actions.filter(due_on__gte=today).still_open().exists()
+    finished = actions.filter(status__in=[ActionStatus.DONE, ActionStatus.NOT_ACHIEVED])
+    assert set(finished.values_list("status", flat=True)) == {
+        ActionStatus.DONE,
+        ActionStatus.NOT_ACHIEVED,
+    }
+    assert not finished.filter(outcome="").exists()
+    assert not finished.filter(finished_on__isnull=True).exists()
+
+    # partner.housing has an open Accommodation action under "my actions".
+    _, rows = my_actions_page(user=User.objects.get(username="partner.housing"))
+    assert any(
+        row.action.pathway.code == "accommodation" and row.action.status == ActionStatus.OPEN
+        for row in rows
+    )
+
+    # Two past conferences, about four months and one month ago, on Tuesdays, chaired by
+    # the manager, with attendance, and closed: every person reviewed has minutes, their
+    # own comment, a contact level, a next date after the conference and a frozen plan.
+    past = list(CaseConference.objects.filter(status=ConferenceStatus.CLOSED).order_by("held_on"))
+    assert len(past) == 2
+    first, second = past
+    assert 119 <= (today - first.held_on).days <= 125
+    assert 28 <= (today - second.held_on).days <= 34
+    for conference in past:
+        assert conference.held_on.weekday() == 1 and conference.chair == manager
+        attendance = conference.attendances.all()
+        assert attendance.filter(attended=True).count() >= 8
+        assert attendance.filter(attended=False).count() == 1
+        assert not attendance.filter(attended=True, attendees="").exists()
+        people = conference.people.all()
+        assert people.count() >= 10
+        for person in people:
+            assert person.minutes and person.offender_comment
+            assert person.contact_level_per_week is not None
+            assert person.next_conference_on > conference.held_on
+            assert person.frozen_plan["as_of"] == conference.held_on.isoformat()
+            assert person.frozen_plan["actions"]
+            assert any(need["level"] for need in person.frozen_plan["needs"])
+    # The plan frozen at the second differs from the first's for someone at both (and the
+    # first's is the plan as it was, not as it is now).
+    both = list(
+        ConferencePerson.objects.filter(
+            conference=second, offender__conference_reviews__conference=first
+        )
+    )
+    assert len(both) >= 5
+    then = {
+        p.offender_id: p.frozen_plan
+        for p in first.people.filter(offender__in=[b.offender_id for b in both])
+    }
+    assert sum(1 for b in both if b.frozen_plan != then[b.offender_id]) >= 5
+    changed = [
+        b
+        for b in both
+        if {a["id"]: a["status"] for a in then[b.offender_id]["actions"]}
+        != {
+            a["id"]: a["status"]
+            for a in b.frozen_plan["actions"]
+            if a["id"] in {x["id"] for x in then[b.offender_id]["actions"]}
+        }
+    ]
+    assert changed, "some action agreed at the first moved on by the second"
+    # Core-group meetings between the two.
+    meetings = CoreGroupMeeting.objects.all()
+    assert meetings.exists()
+    assert all(first.held_on < m.held_on < second.held_on for m in meetings)
+    assert all(m.agencies.exists() and m.notes for m in meetings)
+
+    # Due a conference today (conferences' own rule): some last conferenced at the first,
+    # over three months ago, and some never; next week's booked people are not due.
+    planned = CaseConference.objects.get(status=ConferenceStatus.PLANNED)
+    assert today < planned.held_on <= today + dt.timedelta(days=7)
+    assert planned.held_on.weekday() == 1
+    due = due_for_conference(user=manager, as_of=today)
+    due_now = {row.offender.pk: row.line for row in due.due_now}
+    assert {line.last_conference_on for line in due_now.values()} >= {first.held_on, None}
+    booked = set(planned.people.values_list("offender", flat=True))
+    assert booked and booked.isdisjoint(due_now)
+    assert not set(second.people.values_list("offender", flat=True)) & set(due_now)

@@ -186,6 +186,13 @@ CELERY_BEAT_SCHEDULE = {
             },
         },
     },
+    # 003 Annex A: the year's NI30 cohort is drafted on 1 April (the people on the PPO
+    # tier that day) for the PPO manager to confirm; 03:00, after the night's sweep.
+    "draft-ni30-cohort": {
+        "task": "reporting.tasks.draft_ni30_cohort",
+        "schedule": crontab(month_of_year=4, day_of_month=1, hour=3, minute=0),
+        "options": {"retry": True},
+    },
 }
 
 GUARDIAN_RAISE_403 = False

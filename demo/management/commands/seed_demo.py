@@ -20,8 +20,9 @@ class Command(BaseCommand):
         "Create a deterministic, entirely synthetic PPO scheme to demonstrate and test with: "
         "agencies, one login per role, 41 PPOs, former PPOs (some on the IOM tier), DYOs, "
         "a pool of known offenders, and the panels, risk assessments and selection run that "
-        "put them where they are, then sweep today's reviews (every kind falls due). Running it "
-        "again the same day changes nothing."
+        "put them where they are; providers, referrals on every pathway, needs and actions, "
+        "two past case conferences with frozen plans and one next week; then sweep today's "
+        "reviews (every kind falls due). Running it again the same day changes nothing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
