@@ -29,20 +29,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
-import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import builder  # sets up Django
 from django.conf import settings
 from django.db import connection, transaction
+from timing import QueryCounter, timed
 
 from access.models import Scheme
 from access.policy import system_actor
@@ -54,7 +52,6 @@ from selection.reviews.sweeper import SWEEP_ACTOR
 GOAL_SECONDS = 1.0
 REPEATS = 3
 
-T = TypeVar("T")
 
 # The rules of selection/reviews/rules.py, by hand. Parameters: as_of, the days at
 # liberty that make six months (`liberty_days_needed`), the long-custody horizon in
@@ -257,36 +254,6 @@ def sql_due(as_of: dt.date) -> list[tuple[str, int, dt.date | None]]:
     with connection.cursor() as cursor:
         cursor.execute(SWEEP_SQL, params)
         return list(cursor.fetchall())
-
-
-class QueryCounter:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, execute: Any, sql: str, *args: Any) -> Any:
-        self.count += 1
-        return execute(sql, *args)
-
-
-def timed(label: str, run: Callable[[], T], repeats: int) -> tuple[T, float, int]:
-    """`repeats` runs of `run`: the last result, the best time, the queries of one run."""
-    seconds: list[float] = []
-    counter = QueryCounter()
-    result: T | None = None
-    for _ in range(repeats):
-        result = None
-        gc.collect()
-        counter.count = 0
-        with connection.execute_wrapper(counter):
-            start = time.perf_counter()
-            result = run()
-            seconds.append(time.perf_counter() - start)
-    assert result is not None
-    print(
-        f"{label:<40} best {min(seconds):7.3f} s  median {statistics.median(seconds):7.3f} s"
-        f"  {counter.count:>5} queries"
-    )
-    return result, min(seconds), counter.count
 
 
 def compare(raised: list[tuple[str, int, dt.date]], found: list[Any]) -> int:

@@ -27,23 +27,21 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
-import gc
 import os
 import pstats
 import random
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import builder  # sets up Django
 from django.conf import settings
 from django.db import connection
+from timing import timed
 
 from offenders.models import Offender
 from selection.models import MatrixStatus, MatrixVersion
@@ -55,7 +53,6 @@ GOAL_SAMPLE_SECONDS = 0.2
 SAMPLE_SIZE = 2_000
 REPEATS = 3
 
-T = TypeVar("T")
 
 # The rules of selection/scoring.py's docstring, as one query. %(version)s is the matrix
 # version, %(as_of)s the run's date; each {only_X} restricts table X to the people in
@@ -291,38 +288,6 @@ def sql_scores(version: MatrixVersion, as_of: dt.date, ids: list[int] | None) ->
         return list(cursor.fetchall())
 
 
-class QueryCounter:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, execute: Callable[..., Any], sql: str, *args: Any) -> Any:
-        self.count += 1
-        return execute(sql, *args)
-
-
-def timed(label: str, run: Callable[[], T], repeats: int = REPEATS) -> tuple[T, float, int]:
-    """`repeats` runs of `run`; the last result, the best time, the queries of one run."""
-    seconds: list[float] = []
-    counter = QueryCounter()
-    result: T | None = None
-    for _ in range(repeats):
-        # Each run starts from the same memory: no earlier result for the collector to walk.
-        result = None
-        gc.collect()
-        counter.count = 0
-        with connection.execute_wrapper(counter):
-            start = time.perf_counter()
-            result = run()
-            seconds.append(time.perf_counter() - start)
-    assert result is not None
-    size = len(result) if isinstance(result, list) else 0
-    print(
-        f"{label:<34} best {min(seconds):7.3f} s  median {statistics.median(seconds):7.3f} s"
-        f"  {counter.count:>2} queries  {size:>8,} people"
-    )
-    return result, min(seconds), counter.count
-
-
 def compare(orm: list[PersonScore], sql: list[Any], label: str) -> int:
     """Print and return how many people the two disagree on (missing or scored apart)."""
     by_orm = {s.offender_id: s.score for s in orm}
@@ -431,13 +396,25 @@ def main() -> int:
 
     few = f"{len(sample):,} {args.sample}"
     repeats = args.repeats
-    orm_all, orm_all_s, orm_all_q = timed("score_pool, whole pool", orm(None), repeats)
-    orm_few, orm_few_s, orm_few_q = timed(f"score_pool, {few}", orm(sample), repeats)
+
+    def people_count(result: list[Any]) -> str:
+        return f"  {len(result):>8,} people"
+
+    orm_all, orm_all_s, orm_all_q = timed(
+        "score_pool, whole pool", orm(None), repeats, people_count
+    )
+    orm_few, orm_few_s, orm_few_q = timed(f"score_pool, {few}", orm(sample), repeats, people_count)
     sql_all, sql_all_s, _ = timed(
-        "hand-written SQL, whole pool", lambda: sql_scores(version, as_of, None), repeats
+        "hand-written SQL, whole pool",
+        lambda: sql_scores(version, as_of, None),
+        repeats,
+        people_count,
     )
     sql_few, sql_few_s, _ = timed(
-        f"hand-written SQL, {few}", lambda: sql_scores(version, as_of, sample), repeats
+        f"hand-written SQL, {few}",
+        lambda: sql_scores(version, as_of, sample),
+        repeats,
+        people_count,
     )
     print(
         f"ratio score_pool / SQL: whole pool {orm_all_s / sql_all_s:.1f}×, "
