@@ -40,6 +40,16 @@ about four and one months ago, recorded and closed so their plans are frozen, co
 meetings between them, and one arranged for next week. Those last reviewed at the first,
 and a few new PPOs never conferenced, are due a conference today (conferences.due).
 
+And the premium service (demo/scheme/premium.py, issue 10): levels of their own for two
+PPOs set by their key workers between conferences (five a week for a red-graded one who
+misses appointments, three for a quiet one), besides those the conferences set; an
+enforcement case for every failure to attend on a licence or an order, opened by
+`enforcement_open` as `contact_log` would, with warnings, breaches on time and late,
+outcomes, and exactly one overdue today; treatment referrals assessed and first seen on
+and off the standards; exactly two PPOs due out within six weeks, one with a complete
+release plan and one incomplete (the prison puts others' release dates back, which alerts
+their key worker and police); and two reception needs assessments, one on time, one late.
+
 Every person, name, address and number is invented (Faker en_GB; its phone numbers are Ofcom's
 drama ranges). The same seed gives the same people and history: one `random.Random` and one
 Faker instance, both seeded, are consumed in a fixed order, and every date is an offset from

@@ -74,6 +74,10 @@ class ReferralPlan:
     status: str = ""
     outcome: str = ""
     referrer: str = ""
+    # Treatment on a clock (001 §3.2c; planned by demo/scheme/premium.py): the working days
+    # after the referral the person was assessed and first seen; None: not recorded.
+    assessed_after: int | None = None
+    first_seen_after: int | None = None
 
 
 @dataclass

@@ -34,6 +34,7 @@ from .casework import (
     ReferralPlan,
     plan_casework,
 )
+from .premium import PremiumPlan, plan_premium
 from .specs import (
     AGE_OF_CRIMINAL_RESPONSIBILITY,
     CATEGORY_WEIGHTS,
@@ -259,6 +260,8 @@ class DemoPlan:
     # Case conferences, oldest first (the last one ahead), and core-group meetings.
     conferences: list[ConferencePlan] = field(default_factory=list)
     core_groups: list[CoreGroupPlan] = field(default_factory=list)
+    # The premium service's records (demo/scheme/premium.py, issue 10).
+    premium: PremiumPlan = field(default_factory=PremiumPlan)
 
 
 def demo_password(seed: int) -> str:
@@ -573,6 +576,8 @@ def build_plan(seed: int, category_names: list[str], acquisitive: list[bool]) ->
     _risk_assessments(planner, people, [pool[i] for i in sorted(emerging)])
     # Last again, from its own random numbers: everything above is as it was before.
     conferences, core_groups = plan_casework(seed, people)
+    # And again: the premium service after the casework, from random numbers of its own.
+    premium = plan_premium(seed, people, conferences)
     return DemoPlan(
         seed=seed,
         password=demo_password(seed),
@@ -580,6 +585,7 @@ def build_plan(seed: int, category_names: list[str], acquisitive: list[bool]) ->
         people=people,
         conferences=conferences,
         core_groups=core_groups,
+        premium=premium,
     )
 
 

@@ -130,6 +130,8 @@ ADMINISTRATOR_MODELS = [
     ("access", "agency"),
     ("access", "membership"),
     ("access", "scheme"),
+    # The bank holidays the premium service's working-day clocks skip (issue 10).
+    ("access", "bankholiday"),
     ("offenders", "offencecategory"),
     ("pathways", "pathway"),
     ("pathways", "provider"),

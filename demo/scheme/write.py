@@ -23,9 +23,11 @@ from access.errors import ApplicationError, NotPermitted
 from access.models import Agency, AgencyKind, Membership, Role, Scheme
 from access.policy import Actor, actor_for
 from offenders import identifiers
+from offenders.enforcement import ENFORCING_STEP
 from offenders.models import (
     Contact,
     ContactKind,
+    ContactOutcome,
     CustodyEpisode,
     DrugTest,
     OffenceCategory,
@@ -78,6 +80,7 @@ from .specs import (
     Writer,
 )
 from .write_casework import casework_lines, close_providers, providers, write_casework
+from .write_premium import premium_lines, write_premium
 
 # --- writing it ----------------------------------------------------------------------------
 
@@ -128,6 +131,9 @@ def seed_demo(seed: int = 1, *, stdout: Writer | None = None) -> DemoResult:
             created["providers"] = made
         if new:
             created |= write_casework(plan, new, ids, today, agencies, users, found)
+            # The premium service (demo/scheme/premium.py): levels, enforcement, release
+            # dates and plans, reception assessments, through the offenders services.
+            created |= write_premium(plan, new, ids, today, agencies, users)
         close_providers(found, closing)
         # The daily sweep, for today, so the manager's home page and reviews list show
         # what is due (selection.reviews); on a second run the same day it raises nothing.
@@ -373,6 +379,9 @@ def _people(
                 face_to_face=contact.kind != ContactKind.PHONE,
                 outcome=contact.outcome,
                 note=contact.note,
+                # As contact_log flags it (001 §3.2e); write_premium opens its case.
+                enforcement_flagged=contact.outcome == ContactOutcome.FAILED
+                and p.supervision in ENFORCING_STEP,
             )
             for contact in p.contacts
         ]
@@ -594,6 +603,7 @@ def describe(result: DemoResult, scheme: Scheme, today: dt.date) -> str:
             else "No selection run yet."
         ),
         *casework_lines(demo, today),
+        *premium_lines(demo, today),
         "",
         f"Password for every demo login: {result.password}",
         "",

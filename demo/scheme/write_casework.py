@@ -32,6 +32,7 @@ from conferences.models import (
 )
 from conferences.selectors import due_count
 from offenders.models import Offender
+from offenders.working_days import add_working_days, bank_holidays
 from pathways import services as pathway_services
 from pathways.models import (
     Action,
@@ -58,6 +59,7 @@ from .specs import (
     CONFERENCE_ARRANGED_BEFORE,
     CONFERENCE_LOCATION,
     CONFERENCE_WEEKDAY,
+    HISTORY_DAYS,
     LOGINS,
     PROVIDERS,
     DemoSeedError,
@@ -166,6 +168,7 @@ class _Writer:
         self.actions: dict[int, Action] = {}  # id(ActionPlan) -> its Action
         self.counts: dict[str, int] = {}
         self._actors: dict[tuple[str, dt.date], Actor] = {}
+        self._holidays: frozenset[dt.date] | None = None
 
     def actor(self, username: str, day: dt.date) -> Actor:
         """The login acting on that day (one membership look-up per login and day)."""
@@ -214,11 +217,14 @@ class _Writer:
         self.count("referrals")
         partner = self.actor(f"partner.{referral.agency}", self.today)
         if referral.status not in (ReferralStatus.MADE, ReferralStatus.DECLINED):
+            days = self.treatment_days(made.opened_on, referral)
             made = pathway_services.referral_update(
                 user=partner,
                 referral_id=made.pk,
                 version=made.version,
                 status=ReferralStatus.ACCEPTED,
+                assessed_on=days.get("assessed_on"),
+                first_appointment_on=days.get("first_appointment_on"),
             )
         if referral.closed_ago is not None:
             pathway_services.referral_update(
@@ -230,6 +236,30 @@ class _Writer:
                 closed_on=self.day(referral.closed_ago),
             )
             self.count("referrals closed")
+
+    def treatment_days(self, opened_on: dt.date, referral: ReferralPlan) -> dict[str, dt.date]:
+        """Treatment on a clock (001 §3.2c, demo/scheme/premium.py): the days the person
+        was assessed and first seen, the plan's working days after the referral, as far
+        as they have come by today (and by the referral's closing)."""
+        if referral.assessed_after is None:
+            return {}
+        if self._holidays is None:
+            self._holidays = bank_holidays(self.today - dt.timedelta(days=HISTORY_DAYS), self.today)
+        closed = self.day(referral.closed_ago) if referral.closed_ago is not None else self.today
+        days: dict[str, dt.date] = {}
+        for name, after in (
+            ("assessed_on", referral.assessed_after),
+            ("first_appointment_on", referral.first_seen_after),
+        ):
+            if after is None:
+                break
+            day = add_working_days(opened_on, after, self._holidays)
+            if day > min(self.today, closed):
+                break
+            days[name] = day
+        if days:
+            self.count("treatment clock dates", len(days))
+        return days
 
     # needs and actions ----------------------------------------------------------------
 

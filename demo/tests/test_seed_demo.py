@@ -39,14 +39,28 @@ from conferences.selectors import due_for_conference
 from demo import scheme as demo
 from demo.management.commands import seed_demo as seed_demo_command
 from demo.scheme.specs import DYOS
+from offenders.contact_levels import level_on
+from offenders.custody_release import (
+    alert_list,
+    assessed_on_time,
+    plan_is_complete,
+    release_plans_due,
+)
+from offenders.enforcement import ENFORCING_KINDS, enforcement_standard, overdue_cases
 from offenders.models import (
+    Alert,
+    AlertKind,
     Contact,
+    ContactLevel,
     ContactOutcome,
     CustodyEpisode,
     CustodyKind,
     DeselectionReason,
     DrugTest,
     DrugTestResult,
+    EnforcementCase,
+    EnforcementStatus,
+    EnforcementStep,
     EventKind,
     ExitRoute,
     IomGrade,
@@ -55,6 +69,8 @@ from offenders.models import (
     OffendingEvent,
     ProgrammeEpisode,
     ProgrammeKind,
+    ReceptionAssessment,
+    ReleasePlan,
     Status,
     Strand,
     Supervision,
@@ -70,6 +86,7 @@ from pathways.models import (
     ReferralStatus,
 )
 from pathways.selectors import gap_view, my_actions_page
+from pathways.treatment import Clock, clocks_for, treatment_assessment_standard
 from selection.defaults import DEFAULT_CRITERIA
 from selection.models import (
     Criterion,
@@ -128,6 +145,12 @@ TABLES: list[type[models.Model]] = [
     ConferencePerson,
     CoreGroupMeeting,
     CoreGroupMeeting.agencies.through,
+    ContactLevel,
+    EnforcementCase,
+    EnforcementStep,
+    ReceptionAssessment,
+    ReleasePlan,
+    Alert,
 ]
 
 
@@ -325,8 +348,15 @@ def test_every_demo_login_signs_in_and_each_role_has_people_to_see():
         "conferences.caseconference",
         "conferences.conferenceperson",
         "conferences.coregroupmeeting",
-        # The contact level each conference set (offenders.contact_levels).
+        # The contact level each conference set (offenders.contact_levels), and the
+        # premium service's records (issue 10).
         "offenders.contactlevel",
+        "offenders.enforcementcase",
+        "offenders.enforcementstep",
+        "offenders.custodyepisode",
+        "offenders.releaseplan",
+        "offenders.receptionassessment",
+        "offenders.alert",
     }
     authors = set(AuditEvent.objects.values_list("username", flat=True))
     assert {"manager", "yot", "system: review sweep", "keyworker1", "partner.housing"} <= authors
@@ -932,3 +962,136 @@ def test_the_demo_plans_across_every_pathway_and_conferences_the_ppos():
     booked = set(planned.people.values_list("offender", flat=True))
     assert booked and booked.isdisjoint(due_now)
     assert not set(second.people.values_list("offender", flat=True)) & set(due_now)
+
+
+def test_the_demo_gives_the_premium_service_its_records():
+    """Issue 10: per-person levels, open and closed enforcement cases (exactly one
+    overdue), treatment referrals on and off standard, two PPOs due out within six weeks
+    (one plan complete, one not), reception assessments on time and late: each read
+    through the app's own selector or rule."""
+    demo.seed_demo(1)
+    today = timezone.localdate()
+    scheme = Scheme.current()
+    manager = actor_for(User.objects.get(username="manager"), today)
+    ppos = current_ppos(today)
+
+    # Levels (001 §3.2b): besides the conferences', key workers set two between them, one
+    # above the tier's four (a red-graded PPO) and one below (a green one); each is the
+    # level the person is measured against today.
+    by_key_workers = ContactLevel.objects.filter(
+        set_by__memberships__role=Role.KEY_WORKER
+    ).select_related("offender")
+    assert by_key_workers.count() == 2
+    seen = {}
+    for row in by_key_workers:
+        level = level_on(user=manager, offender=row.offender, day=today)
+        assert level is not None and level.own is not None and level.own.pk == row.pk
+        seen[row.offender.iom_grade] = level.contacts
+        assert row.starts_on.weekday() == 0 and row.reason
+    tier = scheme.contact_target_per_week
+    assert seen[IomGrade.RED] > tier > seen[IomGrade.GREEN]
+    assert ContactLevel.objects.filter(set_by__username="manager").count() > 20
+
+    # Enforcement (001 §3.2e): every failure to attend on a licence or an order opened a
+    # case (as contact_log does), flagged; some closed with an outcome, some open.
+    enforceable = Contact.objects.filter(
+        outcome=ContactOutcome.FAILED,
+        offender__supervision__in=[
+            Supervision.LICENCE,
+            Supervision.COMMUNITY_ORDER,
+            Supervision.SUSPENDED_SENTENCE,
+            Supervision.YOUTH_ORDER,
+        ],
+    )
+    cases = EnforcementCase.objects.all()
+    assert enforceable.count() >= 5
+    assert set(cases.values_list("contact", flat=True)) == set(
+        enforceable.values_list("pk", flat=True)
+    )
+    assert not enforceable.filter(enforcement_flagged=False).exists()
+    assert (
+        not Contact.objects.filter(enforcement_flagged=True)
+        .exclude(pk__in=enforceable.values("pk"))
+        .exists()
+    )
+    closed = cases.filter(status=EnforcementStatus.CLOSED)
+    open_cases = cases.filter(status=EnforcementStatus.OPEN)
+    assert closed.count() >= 3 and open_cases.count() >= 2
+    assert not closed.filter(outcome="").exists()
+    assert EnforcementStep.objects.filter(case__in=closed).exists()
+    assert EnforcementStep.objects.filter(case__in=open_cases, kind__in=ENFORCING_KINDS).exists()
+    for case in cases:
+        assert case.failed_on == timezone.localdate(case.contact.occurred_at)
+        for step in case.steps.all():
+            assert case.failed_on <= step.taken_on <= today
+    # Exactly one overdue today, by the app's own rule; it is on its owner's list.
+    overdue = overdue_cases(user=manager, as_of=today)
+    assert overdue is not None and len(overdue) == 1
+    (late,) = overdue
+    assert late.case.status == EnforcementStatus.OPEN
+    assert not late.case.steps.filter(kind__in=ENFORCING_KINDS).exists()
+    owner = actor_for(late.case.owner, today)
+    assert [c.case.pk for c in overdue_cases(user=owner, as_of=today, mine=True) or []] == [
+        late.case.pk
+    ]
+    # The standard, over the last two months: some breaches on time, some not.
+    measure = enforcement_standard(manager, today - dt.timedelta(days=60), today)
+    assert measure is not None and 0 < measure.met < measure.total
+
+    # Treatment on a clock (001 §3.2c): the treatment agency's referrals assessed and
+    # first seen on and off standard.
+    treatment = list(Referral.objects.filter(provider__agency__kind=AgencyKind.TREATMENT))
+    clocks = clocks_for(treatment, as_of=today).values()
+    assessment = Counter(c.assessment.state for c in clocks)
+    first_seen = Counter(c.first_appointment.state for c in clocks)
+    assert assessment[Clock.ON_TIME] >= 3 and assessment[Clock.LATE] >= 3
+    assert first_seen[Clock.ON_TIME] >= 3 and first_seen[Clock.LATE] >= 3
+    year = treatment_assessment_standard(manager, today - dt.timedelta(days=365), today)
+    assert year is not None and 0 < year.met < year.total
+
+    # Release (004 §4.2): exactly two PPOs due out within the scheme's six weeks, one
+    # with a complete plan; the other is on the "due out, plan incomplete" list of the
+    # manager, its key worker, police and its prison.
+    until = today + dt.timedelta(weeks=scheme.release_plan_weeks)
+    due_out = list(
+        CustodyEpisode.objects.filter(
+            offender__in=ppos,
+            released_on__isnull=True,
+            expected_release_on__gte=today,
+            expected_release_on__lte=until,
+        ).select_related("offender")
+    )
+    assert len(due_out) == 2
+    plans = {e.pk: ReleasePlan.objects.filter(custody=e).first() for e in due_out}
+    assert sorted(plan_is_complete(plan) for plan in plans.values()) == [False, True]
+    (incomplete,) = [e for e in due_out if not plan_is_complete(plans[e.pk])]
+    assert plans[incomplete.pk] is not None
+    prison = next(
+        f"prison.{agency.key}"
+        for agency in demo.AGENCIES
+        if agency.name == incomplete.establishment.name
+    )
+    key_worker = incomplete.offender.key_worker
+    assert key_worker is not None
+    for username in ("manager", key_worker.username, "police", prison):
+        listed = release_plans_due(user=User.objects.get(username=username), as_of=today)
+        assert listed is not None
+        assert [row.episode.pk for row in listed.rows] == [incomplete.pk], username
+    # Moving the others' release dates told their key worker and the police.
+    moved = Alert.objects.filter(kind=AlertKind.RELEASE_DATE)
+    assert moved.exists()
+    for alert in moved:
+        panel = alert_list(user=alert.recipient, as_of=today)
+        assert panel is not None and alert in panel.alerts
+
+    # Reception (002): one needs assessment within the scheme's hours, one late.
+    hours = scheme.reception_assessment_hours
+    assessments = ReceptionAssessment.objects.select_related("custody")
+    assert sorted(assessed_on_time(a.custody, a.assessed_at, hours) for a in assessments) == [
+        False,
+        True,
+    ]
+
+    # The administrator keeps the bank holidays the clocks skip.
+    admin = User.objects.get(username="admin")
+    assert admin.has_perm("access.change_bankholiday")

@@ -21,7 +21,9 @@ class Command(BaseCommand):
         "agencies, one login per role, 41 PPOs, former PPOs (some on the IOM tier), DYOs, "
         "a pool of known offenders, and the panels, risk assessments and selection run that "
         "put them where they are; providers, referrals on every pathway, needs and actions, "
-        "two past case conferences with frozen plans and one next week; then sweep today's "
+        "two past case conferences with frozen plans and one next week; contact levels, "
+        "enforcement cases (one overdue), treatment clocks, release plans and reception "
+        "assessments (the premium service); then sweep today's "
         "reviews (every kind falls due). Running it again the same day changes nothing."
     )
 
