@@ -11,6 +11,7 @@ from access.policy import (
     Actor,
     RecordKind,
     can_read_audit_log,
+    can_see_aggregates,
     grant,
     may_check_arrivals,
     may_use_admin_site,
@@ -42,6 +43,9 @@ def navigation_for(actor: Actor, path: str) -> list[NavItem]:
         items.append(("Conferences", reverse("conferences:list")))
     if can_see_compliance(actor):
         items.append(("Compliance", reverse("offenders:compliance")))
+    if can_see_aggregates(actor):
+        # The scheme's figures and the 004 self-assessment (reporting).
+        items.append(("Reports", reverse("reporting:index")))
     if can_use_import_page(actor):
         items.append(("Import", reverse("offenders:import")))
     if can_read_audit_log(actor):

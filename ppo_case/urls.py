@@ -25,6 +25,7 @@ urlpatterns = [
     path("selection/", include("selection.urls")),
     path("conferences/", include("conferences.urls")),
     path("pathways/", include("pathways.urls")),
+    path("reports/", include("reporting.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -134,10 +134,36 @@ def reoffending_report(request: ReportRequest) -> ReportOutput:
     return ReportOutput(figures=plain(figures))
 
 
+def profile_report(request: ReportRequest) -> ReportOutput:
+    """The 004 scheme profile, with the equality monitoring, offending mix and outcomes
+    after de-selection for the period (--from / --to, default the year so far)."""
+    from reporting import profile
+
+    period: dict[str, Any] = {"date_from": request.date_from, "date_to": request.date_to}
+    figures = {
+        "profile": profile.scheme_profile(user=request.user, as_of=request.as_of),
+        "equality": profile.equality_monitoring(user=request.user, as_of=request.as_of, **period),
+        "offending_mix": profile.offending_mix(user=request.user, as_of=request.as_of, **period),
+        "outcomes_after_deselection": profile.deselection_outcomes(
+            user=request.user, as_of=request.as_of, **period
+        ),
+    }
+    return ReportOutput(figures=plain(figures))
+
+
+def refresh_report(request: ReportRequest) -> ReportOutput:
+    from reporting import profile
+
+    figures = profile.refresh_indicators(user=request.user, as_of=request.as_of)
+    return ReportOutput(figures=plain(figures))
+
+
 REPORTS: dict[str, Callable[[ReportRequest], ReportOutput]] = {
     "ni30": ni30_report,
     "local-measure": local_measure_report,
     "reoffending": reoffending_report,
+    "profile": profile_report,
+    "refresh": refresh_report,
 }
 
 
