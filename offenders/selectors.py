@@ -17,6 +17,7 @@ from access import audit
 from access.errors import OutOfScope, Refused
 from access.policy import (
     RecordKind,
+    Scope,
     as_actor,
     grant,
     may_write_kind,
@@ -75,8 +76,15 @@ def offender_page(
 def offender_get(
     *, user: Any, pk: Any, as_of: dt.date | None = None, write: bool = False
 ) -> Offender:
-    """One person, if the user may see (or change) them; otherwise 404, and the refusal audited."""
+    """One person, if the user may see (or change) them; otherwise 404, and the refusal audited.
+
+    A role that sees nobody's records (the steering group, the administrator: ACCESS.md
+    "Who is in scope") is refused with a 403 whatever the record number: the answer is the
+    same for every number, so it says nothing about who exists, and it tells them plainly
+    that person pages are not theirs rather than that the person is missing."""
     actor = as_actor(user, as_of)
+    if actor.scope is Scope.NOBODY:
+        raise Refused(OFFENDER, pk, "this role sees no one's records")
     try:
         offender_id = int(pk)
     except (TypeError, ValueError):

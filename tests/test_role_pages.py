@@ -263,7 +263,10 @@ def test_the_steering_group_sees_no_name_and_no_record(client, person):
         if not url.startswith(reverse("home") + "?") and url != reverse("home"):
             # The home page holds the scheme's figures ("Remanded in custody: 3").
             assert _leaks(page) == [], url
-    assert client.get(reverse("offenders:detail", args=[offender.pk])).status_code == 404
+    # Person pages are not the steering group's (issue 11): a 403 for any number, so it
+    # says nothing about who exists.
+    assert client.get(reverse("offenders:detail", args=[offender.pk])).status_code == 403
+    assert client.get(reverse("offenders:detail", args=[offender.pk + 10_000])).status_code == 403
 
 
 @pytest.mark.parametrize(

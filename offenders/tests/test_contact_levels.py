@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
-from access.errors import ApplicationError, NotPermitted, OutOfScope
+from access.errors import ApplicationError, NotPermitted, OutOfScope, Refused
 from access.models import AgencyKind, AuditAction, AuditEvent, Role
 from offenders.compliance import (
     complete_weeks_before,
@@ -412,16 +412,21 @@ def test_those_who_write_every_contact_set_levels(db, role, allowed):
         assert not ContactLevel.objects.exists()
 
 
-@pytest.mark.parametrize("role", [Role.STEERING_GROUP, Role.YOT_WORKER])
-def test_someone_outside_scope_gets_a_404_and_it_is_audited(client, db, role):
+@pytest.mark.parametrize(
+    ("role", "refusal", "status"),
+    # The YOT worker's people are under 18 or DYOs: this adult is outside their scope (404).
+    # The steering group sees no one's records: refused whatever the person (403).
+    [(Role.STEERING_GROUP, Refused, 403), (Role.YOT_WORKER, OutOfScope, 404)],
+)
+def test_someone_outside_scope_is_refused_and_it_is_audited(client, db, role, refusal, status):
     person = on_tier(date_of_birth=d("1980-01-01"))
     user = staff(role)
-    with pytest.raises(OutOfScope):
+    with pytest.raises(refusal):
         set_level(user, person)
     sign_in(client, user)
     url = reverse("offenders:contact-level", args=[person.pk])
-    assert client.get(url).status_code == 404
-    assert post_level(client, person).status_code == 404
+    assert client.get(url).status_code == status
+    assert post_level(client, person).status_code == status
     assert not ContactLevel.objects.exists()
     assert AuditEvent.objects.filter(action=AuditAction.DENIED, user=user).count() == 2
 

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from access.errors import ApplicationError, NotPermitted, OutOfScope
+from access.errors import ApplicationError, NotPermitted, OutOfScope, Refused
 from access.models import AgencyKind, AuditAction, AuditEvent, Role, Scheme
 from access.policy import actor_for
 from offenders import enforcement
@@ -286,7 +286,7 @@ def test_only_those_who_may_write_contacts_for_the_person_record_steps(world):
     case = world.case(world.on_order, MONDAY)
     with pytest.raises(OutOfScope):
         record(world, case, Kind.WARNING, MONDAY, user=world.partner)
-    with pytest.raises(OutOfScope):
+    with pytest.raises(Refused):
         record(world, case, Kind.WARNING, MONDAY, user=world.steering)
     # Police write contacts for everyone (ACCESS.md): they may fast-track a breach.
     record(world, case, Kind.BREACH_LAID, MONDAY, user=world.police)
@@ -479,8 +479,8 @@ def test_the_person_tab_lists_their_cases_with_the_clock(client, world):
     assert "Overdue" in page and "Warning given" in page
     assert 'aria-current="page" href="' + url in page
     assert AuditEvent.objects.filter(action=AuditAction.VIEW, detail__view="enforcement").exists()
-    # Not offered to, and refused for, a role that reads no contacts.
-    assert sign_in(client, world.steering).get(url).status_code == 404
+    # Not offered to, and refused for, a role that sees no one's records.
+    assert sign_in(client, world.steering).get(url).status_code == 403
 
 
 def test_the_case_page_records_a_step_and_tells_a_stale_version(client, world):
