@@ -25,7 +25,7 @@ from access.policy import (
 )
 from access.submissions import Outcome, save_once
 
-from . import contact_levels, selectors, services
+from . import contact_levels, enforcement, selectors, services
 from . import timeline as timeline_selector
 from .forms import (
     DIFFERENT_PERSON,
@@ -292,6 +292,17 @@ def contact_log_view(request: HttpRequest, pk: int) -> HttpResponse:
             face_to_face=data["face_to_face"],
             note=data["note"],
         )
+        case = getattr(contact, "enforcement_case", None)
+        if case is not None:
+            # 001 §3.2e: say what happens next and by when, not only that it was flagged.
+            [clock] = enforcement.clocks_for([case], as_of=case.failed_on)
+            action = "a recall request" if clock.by_recall else "a breach"
+            owner = case.owner.get_full_name() or case.owner.username
+            return (
+                f"Contact logged. Failed to attend while on {clock.supervision_label.lower()}: "
+                f"an enforcement case is open, owned by {owner}; {action} is due by "
+                f"{clock.last_day:%A} {enforcement.long_date(clock.last_day)}"
+            )
         if contact.enforcement_flagged:
             return (
                 "Contact logged. Failed to attend while on licence or an order: "

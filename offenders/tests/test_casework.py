@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 import pytest
@@ -92,11 +93,18 @@ def test_logging_a_contact_lands_at_the_top_of_the_timeline(client, kw, ppo):
     )
 
 
-def test_a_failed_to_attend_on_licence_is_flagged_for_fast_track_breach(client, kw, ppo):
+def test_a_failed_to_attend_on_licence_opens_a_case_and_says_by_when(client, kw, ppo, time_machine):
+    # Monday 2 March 2026: 5 working days (001 §3.2e, the scheme's standard) is Monday 9 March.
+    time_machine.move_to(dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC), tick=False)
     response = sign_in(client, kw).post(
         reverse("offenders:contact-log", args=[ppo.pk]), contact_form(outcome="failed"), follow=True
     )
-    assert "flagged for fast-track breach or recall" in response.content.decode()
+    text = " ".join(html.unescape(response.content.decode()).split())
+    owner = kw.get_full_name() or kw.username
+    assert (
+        "Failed to attend while on licence: an enforcement case is open, owned by "
+        f"{owner}; a recall request is due by Monday 9 March 2026"
+    ) in text
     assert Contact.objects.get().enforcement_flagged is True
 
 
