@@ -97,3 +97,64 @@ class SelfAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subsection} {self.get_rag_display()} ({self.year_starts_on.year})"
+
+
+class AnnualReportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Being made"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class AnnualReport(models.Model):
+    """The steering group's PDF annual report for one financial year (issue 11 item 7),
+    made by a Celery task (reporting.tasks.build_annual_report) that records its progress
+    here section by section, and kept so it can be downloaded again later.
+
+    The PDF is kept in the database (a BinaryField): the app has no media storage
+    configured, a report is a few hundred KB, and a row that holds its own file cannot
+    lose it. The list of reports never reads the bytes (`pdf_size` says how big)."""
+
+    # The first day of the financial year reported on (always 1 April).
+    year_starts_on = models.DateField()
+    # ACCESS.md: an output "marked for publication" suppresses every small count.
+    for_publication = models.BooleanField(default=False)
+    # The "as at" day of the figures: the year's last day, or the day asked for a year
+    # still running, so the same report can be made again for the same facts.
+    as_of = models.DateField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=10, choices=AnnualReportStatus.choices, default=AnnualReportStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(default=0)  # 0 to 100
+    step = models.CharField(max_length=120, blank=True)
+    pdf = models.BinaryField(null=True, blank=True, editable=False)
+    pdf_size = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="annual_report_progress_at_most_100"
+            )
+        ]
+
+    def __str__(self) -> str:
+        year = self.year_starts_on.year
+        kind = " for publication" if self.for_publication else ""
+        return f"Annual report {year}/{(year + 1) % 100:02d}{kind}"
+
+    @property
+    def year_label(self) -> str:
+        year = self.year_starts_on.year
+        return f"{year}/{(year + 1) % 100:02d}"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (AnnualReportStatus.QUEUED, AnnualReportStatus.RUNNING)

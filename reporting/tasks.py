@@ -21,6 +21,7 @@ from access.errors import ApplicationError
 from access.policy import system_actor
 from selection.tasks import RETRY_OPTIONS, _day
 
+from .annual_report import annual_report_build
 from .cohorts import cohort_draft
 from .measures.common import financial_year_of, year_label
 
@@ -44,3 +45,17 @@ def draft_ni30_cohort(as_of: str | None = None) -> dict[str, Any]:
     members = cohort.members.count()
     log.info("NI30 cohort %s drafted with %s members", year_label(year), members)
     return {"year": year_label(year), "members": members, "status": cohort.status}
+
+
+@shared_task(**RETRY_OPTIONS)
+def build_annual_report(report_id: int) -> dict[str, Any]:
+    """Make the annual report asked for (reporting.annual_report.annual_report_build).
+
+    Safe to deliver twice or late (acks_late): a report already made is left as it is,
+    one half-made when a worker died is made again; a lost database connection is retried
+    as the review sweep's is. Everything else ends with the report marked ready or failed
+    with a message, which the progress page shows."""
+    with audit_context(channel="task", path="Annual report"):
+        report = annual_report_build(report_id=int(report_id))
+    log.info("Annual report %s: %s", report.pk, report.status)
+    return {"report": report.pk, "status": report.status, "progress": report.progress}
