@@ -140,6 +140,8 @@ def test_ni30_figures_on_the_page_and_in_the_csv_agree(steering):
 def test_the_weekly_chart_counts_ppos_on_the_scheme_each_week(steering):
     text = steering.get(reverse("reporting:index"), AS_OF_QUERY).content.decode()
     assert 'aria-labelledby="ppos-per-week-title ppos-per-week-desc"' in text
+    # The index leads to the annual report too.
+    assert f'href="{reverse("reporting:annual-reports")}"' in text
     body = steering.get(
         reverse("reporting:index"), {**AS_OF_QUERY, "format": "csv"}
     ).content.decode()
