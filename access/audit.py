@@ -71,8 +71,8 @@ def _fields(
         "channel": ctx.channel,
         "path": ctx.path[:500],
         "ip_address": ctx.ip_address,
-        "recipient": recipient,
-        "detail": detail or {},
+        "recipient": recipient or ctx.recipient,
+        "detail": {**(detail or {}), **({"api_client": ctx.api_client} if ctx.api_client else {})},
     }
 
 

@@ -18,6 +18,10 @@ class AuditContext:
     # rolled back, so that the refusal itself is never lost (see middleware).
     pending_denials: list[dict[str, Any]] = field(default_factory=list)
     in_request: bool = False
+    # An API request (access.api_clients): the client is the "who" and its agency the
+    # recipient of whatever the request discloses (issue 12).
+    recipient: str = ""
+    api_client: str = ""
 
 
 _current: contextvars.ContextVar[AuditContext | None] = contextvars.ContextVar(

@@ -438,3 +438,7 @@ class FormSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.token} by {self.user_id} at {self.submitted_at:%Y-%m-%d %H:%M}"
+
+
+# Partner systems' API clients and their idempotency keys (access/api_models.py).
+from .api_models import ApiClient, IdempotencyKey  # noqa: E402, F401

@@ -17,7 +17,7 @@ from django.db.models import Model
 
 from . import audit
 from .errors import NotPermitted
-from .models import AuditAction, AuditEvent, Membership
+from .models import ApiClient, AuditAction, AuditEvent, Membership
 from .policy import Actor
 
 # Whatever the form, these are never written to the audit trail, only that they changed.
@@ -43,6 +43,13 @@ def account_change_refusal(*, actor: Actor, user: Any) -> str:
         )
     if user.is_superuser and not actor.user.is_superuser:
         return "Only a superuser can change a superuser's account."
+    if user.pk is not None and ApiClient.objects.filter(user_id=user.pk).exists():
+        # A partner system's service account (access.api_clients): it authenticates only
+        # with its token, so it is never given a password, staff status or a new role here.
+        return (
+            "This is a partner system's API account: manage it on the API clients page, "
+            "where its access can be revoked."
+        )
     return ""
 
 
@@ -51,6 +58,10 @@ def membership_change_refusal(*, actor: Actor, user_id: int | None) -> str:
         return "Sign in to change memberships."
     if user_id is not None and user_id == actor.user.pk:
         return "You cannot add or change your own membership. Ask another administrator to do it."
+    if user_id is not None and ApiClient.objects.filter(user_id=user_id).exists():
+        # An API client's role is fixed when it is made (access.api_clients): a new role
+        # is a new client, so what a token can do never changes under the partner's feet.
+        return "This is a partner system's API account: its role is set when it is created."
     return ""
 
 

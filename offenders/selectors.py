@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from access import audit
 from access.errors import OutOfScope, Refused
@@ -281,3 +281,51 @@ def possible_duplicates(*, user: Any, ids: list[int]) -> tuple[list[Offender], i
     if visible:
         audit.consulted(actor, OFFENDER, visible, view="possible duplicates")
     return visible, len(set(ids)) - len(visible)
+
+
+# --- Lists of a kind of record, for the partner API (issue 12) -------------------------------
+# Scoped querysets, not audited: as with `offender_list`, the caller audits the rows it
+# actually returns (offenders.api audits each page it serves).
+
+
+def offending_event_list(*, user: Any, as_of: dt.date | None = None) -> QuerySet[OffendingEvent]:
+    """Offending events and intelligence reports the user may read (two record kinds)."""
+    actor = as_actor(user, as_of)
+    return OffendingEvent.objects.filter(offending_events_q(actor)).select_related(
+        "category", "source_agency"
+    )
+
+
+def contact_list(*, user: Any, as_of: dt.date | None = None) -> QuerySet[Contact]:
+    actor = as_actor(user, as_of)
+    return Contact.objects.filter(
+        records_q(actor, RecordKind.CONTACTS, "offenders.contact")
+    ).select_related("agency", "worker")
+
+
+def drug_test_list(*, user: Any, as_of: dt.date | None = None) -> QuerySet[DrugTest]:
+    actor = as_actor(user, as_of)
+    return DrugTest.objects.filter(
+        records_q(actor, RecordKind.DRUG_TESTS, "offenders.drugtest")
+    ).select_related("agency", "tester")
+
+
+def custody_episode_list(*, user: Any, as_of: dt.date | None = None) -> QuerySet[CustodyEpisode]:
+    """Custody episodes the user may read. A reader who may see only whether a person is
+    in custody and the release date (a partner, ACCESS.md) gets each person's latest
+    episode only, as the profile's summary shows them: never the history episode by
+    episode (CUSTODY_HISTORY_FIELDS)."""
+    actor = as_actor(user, as_of)
+    episodes = CustodyEpisode.objects.filter(
+        records_q(actor, RecordKind.CUSTODY, "offenders.custodyepisode")
+    ).select_related("establishment")
+    if not visible_fields(actor, RecordKind.CUSTODY) >= CUSTODY_HISTORY_FIELDS:
+        latest = (
+            CustodyEpisode.objects.filter(
+                offender=OuterRef("offender"), started_on__lte=actor.as_of
+            )
+            .order_by("-started_on", "-pk")
+            .values("pk")[:1]
+        )
+        episodes = episodes.filter(pk=Subquery(latest))
+    return episodes

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from access.api_clients import may_manage_api_clients
 from access.models import Role
 from access.policy import (
     Actor,
@@ -48,6 +49,9 @@ def navigation_for(actor: Actor, path: str) -> list[NavItem]:
         items.append(("Reports", reverse("reporting:index")))
     if can_use_import_page(actor):
         items.append(("Import", reverse("offenders:import")))
+    if may_manage_api_clients(actor):
+        # Partner systems' API clients and their tokens (issue 12).
+        items.append(("API clients", reverse("api-clients")))
     if can_read_audit_log(actor):
         items.append(("Audit log", reverse("audit-log")))
     if may_use_admin_site(actor.user):

@@ -144,20 +144,42 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-    ],
+    # The partner API authenticates by token only (access.api_clients): no session, so
+    # no CSRF, and a signed-in browser cannot call it by accident.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["access.api_clients.ApiTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "access.api.exception_handler",
+    # Per API client (access.api_clients.ApiClientRateThrottle); 429 in the error shape.
+    "DEFAULT_THROTTLE_RATES": {"api_client": env("PPO_API_RATE", default="600/minute")},
 }
+# The largest request body the partner API reads (413 beyond it).
+PPO_API_MAX_BODY_BYTES = 64 * 1024
 SPECTACULAR_SETTINGS = {
     "TITLE": "PPO Case partner API",
+    "DESCRIPTION": (
+        "The partner agencies' API. Authenticate with `Authorization: Bearer <token>` (a "
+        "token from the scheme's PPO manager). Every error has one shape: "
+        '`{"detail": "...", "errors": {"field": ["message"]}}`.'
+    ),
     "VERSION": "1",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # The schema and docs: to a partner with a token, or to staff signed in on the pages.
+    "SERVE_AUTHENTICATION": [
+        "access.api_clients.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_INCLUDE_SCHEMA": False,
 }
 
 REDIS_URL = env("REDIS_URL", default="")
+# The API's per-client throttle counts in the default cache: shared through Redis when it
+# is configured, so every worker counts the same requests; per process otherwise.
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 # No broker configured means the zero-set-up default: run tasks in-process.
