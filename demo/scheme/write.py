@@ -80,6 +80,7 @@ from .specs import (
     Writer,
 )
 from .write_casework import casework_lines, close_providers, providers, write_casework
+from .write_figures import figures_lines, write_figures
 from .write_premium import premium_lines, write_premium
 
 # --- writing it ----------------------------------------------------------------------------
@@ -134,6 +135,10 @@ def seed_demo(seed: int = 1, *, stdout: Writer | None = None) -> DemoResult:
             # The premium service (demo/scheme/premium.py): levels, enforcement, release
             # dates and plans, reception assessments, through the offenders services.
             created |= write_premium(plan, new, ids, today, agencies, users)
+            # The reporting year (demo/scheme/figures.py): the offending before entry
+            # the cohorts' figures need, last year's and this year's NI30 cohorts, and
+            # last year's self-assessment, through the offenders and reporting services.
+            created |= write_figures(plan, new, ids, today, users)
         close_providers(found, closing)
         # The daily sweep, for today, so the manager's home page and reviews list show
         # what is due (selection.reviews); on a second run the same day it raises nothing.
@@ -604,6 +609,7 @@ def describe(result: DemoResult, scheme: Scheme, today: dt.date) -> str:
         ),
         *casework_lines(demo, today),
         *premium_lines(demo, today),
+        *figures_lines(demo, today),
         "",
         f"Password for every demo login: {result.password}",
         "",

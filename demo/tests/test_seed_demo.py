@@ -87,6 +87,19 @@ from pathways.models import (
 )
 from pathways.selectors import gap_view, my_actions_page
 from pathways.treatment import Clock, clocks_for, treatment_assessment_standard
+from reporting.measures.common import financial_year_of
+from reporting.measures.local_measure import local_measure
+from reporting.measures.ni30 import ni30_figures
+from reporting.measures.reoffending import proven_reoffending
+from reporting.models import CohortMember, CohortStatus, Ni30Cohort, Rag, SelfAssessment
+from reporting.profile import (
+    deselection_outcomes,
+    equality_monitoring,
+    offending_mix,
+    refresh_indicators,
+    scheme_profile,
+)
+from reporting.self_assessment import SUBSECTIONS, self_assessment_year
 from selection.defaults import DEFAULT_CRITERIA
 from selection.models import (
     Criterion,
@@ -151,6 +164,9 @@ TABLES: list[type[models.Model]] = [
     ReceptionAssessment,
     ReleasePlan,
     Alert,
+    Ni30Cohort,
+    CohortMember,
+    SelfAssessment,
 ]
 
 
@@ -319,7 +335,9 @@ def test_demo_scheme_has_the_stockton_shape_and_the_ten_percent_who_commit_half(
     for person in plan.people[:5]:
         offender = Offender.objects.get(local_ref=person.local_ref(1))
         assert (offender.first_name, offender.last_name) == (person.first_name, person.last_name)
-        assert offender.events.count() == len(person.events)
+        # Besides the offending before entry the reporting year adds (figures.py).
+        planned = offender.events.exclude(source_reference__contains="-F")
+        assert planned.count() == len(person.events)
 
 
 def test_every_demo_login_signs_in_and_each_role_has_people_to_see():
@@ -357,6 +375,11 @@ def test_every_demo_login_signs_in_and_each_role_has_people_to_see():
         "offenders.releaseplan",
         "offenders.receptionassessment",
         "offenders.alert",
+        # The reporting year (issue 11): the offending before entry, the cohorts and
+        # last year's self-assessment.
+        "offenders.offendingevent",
+        "reporting.ni30cohort",
+        "reporting.selfassessment",
     }
     authors = set(AuditEvent.objects.values_list("username", flat=True))
     assert {"manager", "yot", "system: review sweep", "keyworker1", "partner.housing"} <= authors
@@ -1095,3 +1118,88 @@ def test_the_demo_gives_the_premium_service_its_records():
     # The administrator keeps the bank holidays the clocks skip.
     admin = User.objects.get(username="admin")
     assert admin.has_perm("access.change_bankholiday")
+
+
+def test_the_demo_confirms_two_cohorts_and_last_years_self_assessment_so_every_report_has_figures():
+    """Issue 11: NI30 cohorts for last year and this year, confirmed by the manager on
+    their 1 April with the people on the PPO tier that day; last year's self-assessment
+    rated in every subsection; and every report has figures for the steering group."""
+    out = StringIO()
+    call_command("seed_demo", "--force", stdout=out)
+    today = timezone.localdate()
+    this_year = financial_year_of(today)
+    manager = User.objects.get(username="manager")
+    for year in (this_year - 1, this_year):
+        starts_on = dt.date(year, 4, 1)
+        cohort = Ni30Cohort.objects.get(year_starts_on=starts_on)
+        assert cohort.status == CohortStatus.CONFIRMED
+        assert (cohort.confirmed_on, cohort.confirmed_by) == (starts_on, manager)
+        on_tier = set(
+            ProgrammeEpisode.objects.open_on(starts_on)
+            .filter(kind=ProgrammeKind.PPO)
+            .values_list("offender_id", flat=True)
+        )
+        members = set(cohort.members.values_list("offender_id", flat=True))
+        assert len(members) >= 20 and members == on_tier
+        assert f"NI30 cohort {year}/{(year + 1) % 100:02d}: confirmed on" in out.getvalue()
+    assert Ni30Cohort.objects.count() == 2
+
+    # Every subsection of last year, with evidence; some green, some amber, one red.
+    steering = User.objects.get(username="steering")
+    page = self_assessment_year(user=steering, year=this_year, as_of=today)
+    assert all(row.last_year is not None and row.last_year.evidence for row in page.rows)
+    assert [row.subsection.number for row in page.rows] == [s.number for s in SUBSECTIONS]
+    rags = Counter(row.last_year.rag for row in page.rows if row.last_year)
+    assert rags[Rag.RED] == 1 and rags[Rag.AMBER] >= 2 and rags[Rag.GREEN] >= 2
+    assert not SelfAssessment.objects.filter(year_starts_on=dt.date(this_year, 4, 1)).exists()
+    assert f"11 of 11 subsections rated ({rags[Rag.RED]} red" in out.getvalue()
+
+    # NI30 and the local measure: last year's cohort fell, its figures cited in 2.3.
+    last = ni30_figures(user=steering, as_of=today, year=this_year - 1)
+    assert last.members > 0 and last.year_complete
+    assert last.year_convictions > 0 and last.change_percent is not None
+    assert last.baseline_convictions > last.year_convictions and last.target_met is True
+    measure = local_measure(user=steering, as_of=today, cohort=this_year - 1)
+    assert measure.people_measured > 0 and measure.charges_after > 0
+    assert measure.reduction_percent is not None and measure.reduction_percent > 0
+    evidence = page.row("2.3").last_year
+    assert evidence is not None
+    for figure in (last.year_convictions, last.baseline_convictions, abs(last.change_percent)):
+        assert str(figure) in evidence.evidence
+    assert f"a reduction of {measure.reduction_percent}%" in evidence.evidence
+    current = ni30_figures(user=steering, as_of=today, year=this_year)
+    assert current.members > 0 and current.baseline_convictions > 0
+    assert current.change_percent is not None
+    now = local_measure(user=steering, as_of=today, cohort=this_year)
+    assert now.people > 0 and now.reduction_percent is not None
+
+    # The other reports have figures too.
+    reoffending = proven_reoffending(user=steering, as_of=today, year=this_year - 1)
+    assert reoffending.this_year.managed > 0 and reoffending.this_year.rate_percent is not None
+    assert reoffending.change_points is not None
+    assert reoffending.profile.average_age is not None
+    assert scheme_profile(user=steering, as_of=today).total.value == 41
+    assert refresh_indicators(user=steering, as_of=today).on_scheme == 41
+    assert equality_monitoring(user=steering, as_of=today).caseload_by_sex.rows
+    assert offending_mix(user=steering, as_of=today).whole_period.offences > 0
+    assert (
+        deselection_outcomes(
+            user=steering, as_of=today, date_from=today - dt.timedelta(days=3 * 365), date_to=today
+        ).exits
+        > 0
+    )
+
+    # The additions are all before each member's entry: the years' own figures are the
+    # plan's, and every added event is the police's, recorded by today.
+    added = OffendingEvent.objects.filter(source_reference__contains="-F")
+    assert added.exists()
+    assert not added.filter(recorded_on__gt=today).exists()
+    for member in CohortMember.objects.filter(offender__events__in=added).distinct():
+        spell = (
+            ProgrammeEpisode.objects.open_on(member.cohort.year_starts_on)
+            .filter(kind=ProgrammeKind.PPO, offender=member.offender_id)
+            .get()
+        )
+        assert not added.filter(
+            offender=member.offender_id, occurred_on__gte=spell.selected_on
+        ).exists()
