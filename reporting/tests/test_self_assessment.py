@@ -20,7 +20,9 @@ from reporting.self_assessment import (
 from tests.factories import staff
 
 AS_OF = dt.date(2025, 6, 3)
-SEED = next((Path(__file__).resolve().parents[3] / "shared" / "seeds").glob("004_*.txt"))
+# A copy of the source document (shared/seeds/004_*.txt, the self-assessment tool) kept with
+# the tests, so a clean checkout can check the tool's wording against it.
+SEED = Path(__file__).resolve().parent / "data" / "004_self_assessment_tool.txt"
 
 
 @pytest.fixture
