@@ -38,9 +38,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import builder  # sets up Django
-from django.conf import settings
 from django.db import connection, transaction
-from timing import QueryCounter, timed
+from timing import QueryCounter, add_settings_option, prepare_session, timed
 
 from access.models import Scheme
 from access.policy import system_actor
@@ -310,23 +309,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--as-of", type=dt.date.fromisoformat, help="default: the build's day")
     parser.add_argument("--repeats", type=int, default=REPEATS, help="runs of each timing")
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a PostgreSQL setting for this session, for both sides (e.g. jit=off)",
-    )
+    add_settings_option(parser)
     args = parser.parse_args()
-    if connection.vendor != "postgresql":
-        print("The benchmark needs PostgreSQL: set DATABASE_URL.", file=sys.stderr)
+    if not prepare_session(args.set):
         return 2
-    if settings.DEBUG:
-        print("WARNING: DEBUG is on: Django keeps every query in memory.", file=sys.stderr)
-    for setting in args.set:
-        name, _, value = setting.partition("=")
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config(%s, %s, false)", [name.strip(), value.strip()])
     built = builder.describe()
     as_of = args.as_of or built.as_of
     pg = connection.pg_version  # type: ignore[attr-defined]

@@ -39,9 +39,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import builder  # sets up Django
-from django.conf import settings
 from django.db import connection
-from timing import timed
+from timing import add_settings_option, prepare_session, timed
 
 from offenders.models import Offender
 from selection.models import MatrixStatus, MatrixVersion
@@ -333,24 +332,10 @@ def main() -> int:
         default="none",
         help="score_pool's explanations (the benchmark's goals are for none)",
     )
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a PostgreSQL setting for this session, for both sides (e.g. jit=off)",
-    )
+    add_settings_option(parser)
     args = parser.parse_args()
-    if connection.vendor != "postgresql":
-        print("The benchmark needs PostgreSQL: set DATABASE_URL.", file=sys.stderr)
+    if not prepare_session(args.set):
         return 2
-    if settings.DEBUG:
-        print("WARNING: DEBUG is on: Django keeps every query in memory.", file=sys.stderr)
-
-    for setting in args.set:
-        name, _, value = setting.partition("=")
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config(%s, %s, false)", [name.strip(), value.strip()])
     if args.no_build:
         built = builder.describe()
     else:

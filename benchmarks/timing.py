@@ -50,3 +50,33 @@ def timed(
         f"  {counter.count:>5} queries{describe(result)}"
     )
     return result, min(seconds), counter.count
+
+
+def add_settings_option(parser: Any) -> None:
+    """`--set NAME=VALUE`, repeatable: a PostgreSQL setting for the benchmark's session."""
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a PostgreSQL setting for this session, for both sides (e.g. jit=off)",
+    )
+
+
+def prepare_session(settings_given: list[str]) -> bool:
+    """Refuse anything but PostgreSQL, warn when DEBUG keeps every query, and apply the
+    `--set` settings to this session; False (with a message) when it cannot run."""
+    import sys
+
+    from django.conf import settings
+
+    if connection.vendor != "postgresql":
+        print("The benchmark needs PostgreSQL: set DATABASE_URL.", file=sys.stderr)
+        return False
+    if settings.DEBUG:
+        print("WARNING: DEBUG is on: Django keeps every query in memory.", file=sys.stderr)
+    for setting in settings_given:
+        name, _, value = setting.partition("=")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, %s, false)", [name.strip(), value.strip()])
+    return True
