@@ -60,6 +60,7 @@ from .charts import Chart, Series, bar_chart
 from .measures.common import (
     financial_year_of,
     long_date,
+    percent_text,
     year_ends_on,
     year_label,
     year_starts_on,
@@ -362,7 +363,7 @@ class Counts:
         """A percentage worked out from these counts: hidden with any of them."""
         if self.hidden(*keys):
             return CONFIDENTIAL
-        return "–" if value is None else f"{value}%"
+        return percent_text(value)
 
     def number(self, value: Decimal | None, *keys: str) -> str:
         if self.hidden(*keys):

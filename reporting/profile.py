@@ -48,6 +48,7 @@ from .measures.common import (
     aggregate_reader,
     financial_year_of,
     long_date,
+    percent_text,
     rounded,
     share,
     year_starts_on,
@@ -123,8 +124,7 @@ def _percent_text(part: Shown, whole: int | None) -> str:
         return part.text
     if whole is None:
         return "[c]"
-    value = rounded(share(part.value or 0, whole))
-    return "–" if value is None else f"{value}%"
+    return percent_text(rounded(share(part.value or 0, whole)))
 
 
 def breakdown(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -28,7 +27,7 @@ from access.submissions import Outcome, save_once
 from . import charts, csv_export, profile, self_assessment, trends
 from .csv_export import Section
 from .forms import SelfAssessmentForm
-from .measures.common import aggregate_reader
+from .measures.common import aggregate_reader, percent_text
 from .measures.local_measure import local_measure
 from .measures.ni30 import ni30_figures
 from .measures.reoffending import proven_reoffending
@@ -196,12 +195,12 @@ def index(request: HttpRequest) -> HttpResponse:
         except ApplicationError as error:
             headline.append(("NI30 cohort convictions, change on the baseline", error.message, ""))
         else:
-            change = "–" if ni30.change_percent is None else f"{ni30.change_percent}%"
+            change = percent_text(ni30.change_percent)
             headline.append(
                 (f"NI30 {ni30.year} convictions, change on the baseline", change, "ni30")
             )
         again = proven_reoffending(user=actor, as_of=actor.as_of).this_year
-        rate = "–" if again.rate_percent is None else f"{again.rate_percent}%"
+        rate = percent_text(again.rate_percent)
         headline.append((f"Proven re-offending {again.year}", rate, "reoffending"))
         context["headline"] = headline
         context["ppos_chart"] = trends.ppos_per_week(user=actor, as_of=actor.as_of)
@@ -231,7 +230,7 @@ def ni30_view(request: HttpRequest) -> HttpResponse:
         by_year = trends.ni30_by_year(user=actor, as_of=actor.as_of)
         charges = trends.cohort_charges_per_week(user=actor, as_of=actor.as_of)
         context["charts"] = [c for c in (by_year, charges) if c is not None]
-        change = "–" if figures.change_percent is None else f"{figures.change_percent}%"
+        change = percent_text(figures.change_percent)
         rows: list[tuple[str, object]] = [
             ("Cohort year", figures.year),
             ("Counted to", figures.counted_to.isoformat()),
@@ -285,9 +284,6 @@ def local_measure_view(request: HttpRequest) -> HttpResponse:
         found = local_measure(user=actor, as_of=actor.as_of, cohort=year, **period)
         context["measure"] = found
 
-        def pc(value: Decimal | None) -> str:
-            return "–" if value is None else f"{value}%"
-
         return [
             csv_export.from_figures(
                 found.group,
@@ -297,10 +293,10 @@ def local_measure_view(request: HttpRequest) -> HttpResponse:
                     ("People with less than 12 months", found.people_not_yet_12_months),
                     ("Charges in the 12 months before entry", found.charges_before),
                     ("Charges in the 12 months after entry", found.charges_after),
-                    ("Reduction", pc(found.reduction_percent)),
+                    ("Reduction", percent_text(found.reduction_percent)),
                     (
                         f"Target after {found.target_years} year(s)",
-                        pc(found.target_reduction_percent),
+                        percent_text(found.target_reduction_percent),
                     ),
                     (f"Charges in {found.projection_year} so far", found.charges_in_year),
                     ("Months counted", found.months_counted),
@@ -308,7 +304,7 @@ def local_measure_view(request: HttpRequest) -> HttpResponse:
                         "Projected charges for the year",
                         "–" if found.projected_charges is None else found.projected_charges,
                     ),
-                    ("Projected reduction", pc(found.projected_reduction_percent)),
+                    ("Projected reduction", percent_text(found.projected_reduction_percent)),
                 ],
             )
         ]
@@ -338,18 +334,16 @@ def reoffending_view(request: HttpRequest) -> HttpResponse:
         context["chart"] = trends.reoffending_by_year(user=actor, as_of=actor.as_of)
 
         def rows(y: Any) -> list[tuple[str, object]]:
-            def pc(v: Decimal | None) -> str:
-                return "–" if v is None else f"{v}%"
 
             return [
                 ("Complete (six months after the year)", "yes" if y.complete else "no"),
                 ("Managed as a PPO in the year", y.managed),
                 ("With a proven re-offence", y.reoffenders),
-                ("Re-offending rate", pc(y.rate_percent)),
+                ("Re-offending rate", percent_text(y.rate_percent)),
                 ("Proven re-offences", y.reoffences),
                 ("Offences per re-offender", y.offences_per_reoffender or "–"),
-                ("Share of all offenders", pc(y.share_of_offenders_percent)),
-                ("Share of all proven re-offences", pc(y.share_of_reoffences_percent)),
+                ("Share of all offenders", percent_text(y.share_of_offenders_percent)),
+                ("Share of all proven re-offences", percent_text(y.share_of_reoffences_percent)),
             ]
 
         points = "–" if found.change_points is None else f"{found.change_points} points"
@@ -433,7 +427,7 @@ def scheme_profile_view(request: HttpRequest) -> HttpResponse:
                 [
                     (
                         "Share in custody",
-                        "–" if refresh.custody_share is None else f"{refresh.custody_share}%",
+                        percent_text(refresh.custody_share),
                     ),
                     ("On the scheme", refresh.capacity.on_scheme),
                     ("In the community", refresh.capacity.in_community),
@@ -494,9 +488,6 @@ def offending_mix_view(request: HttpRequest) -> HttpResponse:
         mix = context["mix"] = profile.offending_mix(user=actor, as_of=actor.as_of, **period)
         lines = [*mix.quarters, mix.whole_period]
 
-        def pc(v: Decimal | None) -> str:
-            return "–" if v is None else f"{v}%"
-
         context["mix_chart"] = charts.bar_chart(
             chart_id="acquisitive-share",
             title="Serious acquisitive crime, share of offences charged",
@@ -529,9 +520,9 @@ def offending_mix_view(request: HttpRequest) -> HttpResponse:
                     "Whole period" if line is mix.whole_period else line.period.label,
                     str(line.offences),
                     str(line.acquisitive),
-                    pc(line.acquisitive_share),
+                    percent_text(line.acquisitive_share),
                     str(line.priority),
-                    pc(line.priority_share),
+                    percent_text(line.priority_share),
                 )
                 for line in lines
             ),
@@ -567,7 +558,7 @@ def outcomes_view(request: HttpRequest) -> HttpResponse:
                     f"{row.months} months",
                     str(row.followed),
                     str(row.arrest_free),
-                    "–" if row.share is None else f"{row.share}%",
+                    percent_text(row.share),
                     str(row.not_yet),
                 )
                 for row in found.arrest_free

@@ -62,6 +62,11 @@ def change(before: int | Fraction, after: int | Fraction) -> Fraction | None:
 # --- Days, months and financial years ---------------------------------------------------
 
 
+def percent_text(value: Decimal | None) -> str:
+    """A percentage as the pages, CSVs and the PDF write it: "32.7%", or "–" for none."""
+    return "–" if value is None else f"{value}%"
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """The same day of the month `months` later (earlier if negative), clamped to the
     month's last day: 29 February 2024 + 12 months is 28 February 2025. The same rule as
