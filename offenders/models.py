@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
-from django.db.models.functions import Upper
+from django.db.models.functions import Now, Upper
 from django.utils import timezone
 
 from ppo_case.fields import BoundedTextField
@@ -408,6 +408,9 @@ class OffendingEvent(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # When the record last changed, for the API's `updated_since` (issue 12); the
+    # database fills it for rows written by COPY (imports, the benchmark builder).
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     class Meta:
         ordering = ["-occurred_on", "-pk"]
@@ -436,6 +439,9 @@ class OffendingEvent(models.Model):
                 include=["kind", "category"],
                 name="event_person_window_idx",
             ),
+            # A partner system's incremental sync (`updated_since`) reads the few events
+            # changed since its last call.
+            models.Index(fields=["updated_at"], name="event_updated_at_idx"),
         ]
 
     def __str__(self) -> str:
@@ -504,6 +510,9 @@ class CustodyEpisode(models.Model):
     # prison custody"); the reception needs assessment is due within
     # `Scheme.reception_assessment_hours` of it. None for episodes recorded otherwise.
     received_at = models.DateTimeField(null=True, blank=True)
+    # When the record last changed, for the API's `updated_since` (issue 12); the
+    # database fills it for rows written by COPY (imports, the benchmark builder).
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = CustodyEpisodeQuerySet.as_manager()
 
@@ -641,6 +650,9 @@ class DrugTest(models.Model):
     result = models.CharField(max_length=10, choices=DrugTestResult.choices)
     substances = models.CharField(max_length=200, blank=True)
     note = BoundedTextField(blank=True, max_length=4000)
+    # When the record last changed, for the API's `updated_since` (issue 12); the
+    # database fills it for rows written by COPY (imports, the benchmark builder).
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     class Meta:
         ordering = ["-tested_at", "-pk"]
