@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -61,6 +62,11 @@ MARGIN_RIGHT = 16
 MARGIN_TOP = 16
 MARGIN_BOTTOM = 52
 LEGEND_ROW = 20
+# A bar chart's category names wrap under their bars, a line each, up to LABEL_MAX_LINES.
+LABEL_LINE = 13
+LABEL_MAX_LINES = 4
+# DejaVu Sans at 11 px averages under 6.6 px a character.
+LABEL_CHAR_WIDTH = 6.6
 MISSING = "–"
 
 _ID = re.compile(r"^[a-z][a-z0-9-]{0,60}$")
@@ -222,9 +228,11 @@ def _marker(shape: str, x: float, y: float, colour: str) -> str:
 class _Frame:
     """The plotting area and the y scale."""
 
-    def __init__(self, ticks: list[float], legend_rows: int) -> None:
+    def __init__(self, ticks: list[float], legend_rows: int, label_lines: int = 1) -> None:
         self.ticks = ticks
-        self.height = HEIGHT + legend_rows * LEGEND_ROW
+        # Extra label lines push the legend (and the picture's foot) down.
+        self.label_drop = (label_lines - 1) * LABEL_LINE
+        self.height = HEIGHT + legend_rows * LEGEND_ROW + self.label_drop
         self.left = MARGIN_LEFT
         self.right = WIDTH - MARGIN_RIGHT
         self.top = MARGIN_TOP
@@ -278,11 +286,19 @@ class _Frame:
             if i % every == 0 or i == len(labels) - 1
         ]
 
+    def wrapped_labels(self, lines: Sequence[Sequence[str]], centres: Sequence[float]) -> list[str]:
+        """Each category's name on its own lines under its bar, so no two overlap."""
+        return [
+            _text(x, self.bottom + 16 + n * LABEL_LINE, line, size=11)
+            for label, x in zip(lines, centres, strict=True)
+            for n, line in enumerate(label)
+        ]
+
     def legend(self, series: Sequence[Series], kind: str) -> list[str]:
         if len(series) < 2:
             return []
         parts: list[str] = []
-        y = HEIGHT - 14
+        y = HEIGHT - 14 + self.label_drop
         x = float(self.left)
         for index, one in enumerate(series):
             colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
@@ -371,7 +387,9 @@ def _describe(description: str, labels: Sequence[str], series: Sequence[Series],
         drawn = [(label, _number(v)) for label, v in zip(labels, one.values, strict=True)]
         numbers = [(label, n) for label, n in drawn if n is not None]
         prefix = f"{one.name}: " if len(series) > 1 else ""
-        if numbers:
+        if numbers and len({n for _, n in numbers}) == 1 and len(numbers) > 1:
+            words.append(f"{prefix}every value {_tick_text(numbers[0][1], unit)}.")
+        elif numbers:
             low = min(numbers, key=lambda pair: pair[1])
             high = max(numbers, key=lambda pair: pair[1])
             words.append(
@@ -477,15 +495,20 @@ def bar_chart(
     its value printed above it; a hidden count is drawn as "[c]" with no bar."""
     _check(chart_id, categories, series)
     low, high = _span(series)
-    frame = _Frame(axis_ticks(low, high, whole=_whole(series)), _legend_rows(series))
     count = len(categories)
-    inner = frame.right - frame.left
+    inner = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     slot = inner / count if count else inner
+    lines = [wrap_label(name, slot) for name in categories]
+    frame = _Frame(
+        axis_ticks(low, high, whole=_whole(series)),
+        _legend_rows(series),
+        max((len(one) for one in lines), default=1),
+    )
     group = slot * 0.7
     bar = group / len(series)
     centres = [frame.left + slot * (i + 0.5) for i in range(count)]
     body = frame.axes(unit, y_label)
-    body += frame.x_labels(categories, centres)
+    body += frame.wrapped_labels(lines, centres)
     zero = frame.y(0.0)
     for index, one in enumerate(series):
         colour = SERIES_COLOURS[index]
@@ -523,6 +546,18 @@ def bar_chart(
         rows=_rows(categories, series, unit),
         note=_note(series),
     )
+
+
+def wrap_label(name: str, room: float) -> list[str]:
+    """A category's name in lines that fit `room` pixels (long words are split), at most
+    LABEL_MAX_LINES, the last ending "…" when more was cut: the data table beside the
+    chart always has the whole name."""
+    width = max(4, int((room - 6) // LABEL_CHAR_WIDTH))
+    lines = textwrap.wrap(name, width, break_long_words=True) or [""]
+    if len(lines) > LABEL_MAX_LINES:
+        last = lines[LABEL_MAX_LINES - 1]
+        lines = [*lines[: LABEL_MAX_LINES - 1], f"{last[: max(width - 1, 1)].rstrip()}…"]
+    return lines
 
 
 def _legend_rows(series: Sequence[Series]) -> int:

@@ -228,3 +228,71 @@ def test_the_include_renders_the_svg_and_the_table_beside_it():
     assert re.search(r"<th scope=\"row\" class=\"govuk-table__header\">W1</th>", html)
     assert "<abbr" in html  # the hidden cell, as the disclosure include shows it
     assert CONFIDENTIAL_NOTE in html
+
+
+REASONS = [
+    "Significant custodial sentence (over 2 years)",
+    "Reviewed after two years on the scheme",
+    "Responding positively – stepped down",
+    "Moved out of the area",
+]
+
+
+def _label_lines(chart) -> dict[float, list[str]]:
+    """The category names under the bars, by their x position, top line first: the
+    texts below the plotting area at 11 px that are not value labels."""
+    by_x: dict[float, list[tuple[float, str]]] = {}
+    for text in _tree(chart).iter(f"{SVG}text"):
+        y = float(text.get("y"))
+        if y > 300 - 52 and text.get("font-size") == "11":
+            by_x.setdefault(float(text.get("x")), []).append((y, text.text or ""))
+    return {x: [t for _, t in sorted(lines)] for x, lines in by_x.items()}
+
+
+def test_long_category_names_wrap_under_their_own_bar_without_overlapping():
+    chart = bar_chart(
+        chart_id="reasons",
+        title="Reasons for de-selection",
+        description="How many were de-selected for each reason",
+        categories=REASONS,
+        series=[Series("People", (1, 1, 3, 0))],
+    )
+    lines = _label_lines(chart)
+    assert len(lines) == 4
+    xs = sorted(lines)
+    slot = xs[1] - xs[0]
+    for x in xs:
+        # Every word of the name is there, in order, and no line is wider than its slot
+        # at the widest DejaVu Sans character average of 6.6 px.
+        assert " ".join(lines[x]).split() == REASONS[xs.index(x)].split()
+        assert all(len(line) * 6.6 <= slot for line in lines[x]), lines[x]
+    # The picture grows to hold the extra lines instead of cutting them off.
+    deepest = max(len(v) for v in lines.values())
+    assert deepest > 1
+    assert int(_tree(chart).get("height")) == 300 + (deepest - 1) * 13
+
+
+def test_a_very_long_name_is_cut_with_an_ellipsis_and_kept_whole_in_the_table():
+    name = "Education, Training and Employment " * 6
+    chart = bar_chart(
+        chart_id="long",
+        title="Long",
+        description="Long names",
+        categories=[name.strip(), *REASONS],
+        series=[Series("People", (2, 1, 1, 3, 0))],
+    )
+    first = _label_lines(chart)[min(_label_lines(chart))]
+    assert len(first) == 4 and first[-1].endswith("…")
+    assert chart.rows[0].label == name.strip()
+
+
+def test_a_description_of_equal_values_says_so_instead_of_lowest_and_highest():
+    chart = bar_chart(
+        chart_id="gaps",
+        title="Gaps",
+        description="People with a gap per pathway",
+        categories=["Accommodation", "Finance", "Drugs and Alcohol"],
+        series=[Series("People", (0, 0, 0))],
+    )
+    assert "every value 0." in chart.description
+    assert "lowest" not in chart.description
