@@ -664,6 +664,34 @@ def people_for_counting(actor: Actor) -> Any:
     return Offender.objects.all()
 
 
+# Retention review and erasure (DPA 2018 Part 3 s.39; offenders.retention): the
+# administrator manages the data and so its retention; the PPO manager, who sees everyone
+# in the scheme, may read which records are due for review, to say what must be kept.
+RETENTION_REVIEW_ROLES = frozenset({Role.ADMINISTRATOR, Role.PPO_MANAGER})
+
+
+def may_review_retention(actor: Actor) -> bool:
+    return actor.role in RETENTION_REVIEW_ROLES
+
+
+def may_erase(actor: Actor) -> bool:
+    """Only an administrator erases a person past retention (ACCESS.md "Administration");
+    both the administrator and the PPO manager read the retention review. Neither is
+    given more of a person by it than their row of the table: the administrator sees
+    record numbers and dates, no name or identifier (`visible_fields` gives them none)."""
+    return actor.role == Role.ADMINISTRATOR
+
+
+def people_for_retention_review(actor: Actor) -> Any:
+    """Everyone, for the roles that review retention (`RETENTION_REVIEW_ROLES`); nobody
+    otherwise. Which of a person's fields are shown is `visible_fields`, as everywhere."""
+    from offenders.models import Offender
+
+    if not may_review_retention(actor):
+        return Offender.objects.none()
+    return Offender.objects.all()
+
+
 def can_read_audit_log(actor: Actor) -> bool:
     return grant(actor, K.AUDIT_LOG).can_read
 

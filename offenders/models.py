@@ -714,3 +714,6 @@ from .premium_models import (  # noqa: E402, F401
     ReceptionAssessment,
     ReleasePlan,
 )
+
+# How long each kind of record is kept after a person leaves (offenders/retention_models.py).
+from .retention_models import RetentionKind, RetentionRule  # noqa: E402, F401

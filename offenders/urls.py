@@ -85,3 +85,14 @@ urlpatterns += [
         name="enforcement-close",
     ),
 ]
+
+from . import retention_views  # noqa: E402
+
+urlpatterns += [
+    path("retention/", retention_views.retention_report_view, name="retention"),
+    path(
+        "retention/<int:pk>/erase/",
+        retention_views.retention_erase_view,
+        name="retention-erase",
+    ),
+]

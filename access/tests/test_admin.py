@@ -216,6 +216,8 @@ def test_the_admin_holds_accounts_agencies_settings_reference_data_and_the_audit
         "access.bankholiday",
         "access.auditevent",
         "offenders.offencecategory",
+        # The retention periods per kind of record (issue 14): the scheme's own settings.
+        "offenders.retentionrule",
         "pathways.pathway",
         # The providers directory (issue 9): reference data the administrator keeps.
         "pathways.provider",

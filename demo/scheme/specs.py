@@ -133,6 +133,8 @@ ADMINISTRATOR_MODELS = [
     # The bank holidays the premium service's working-day clocks skip (issue 10).
     ("access", "bankholiday"),
     ("offenders", "offencecategory"),
+    # The retention periods per kind of record (issue 14), set with a reason, audited.
+    ("offenders", "retentionrule"),
     ("pathways", "pathway"),
     ("pathways", "provider"),
 ]
