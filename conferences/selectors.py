@@ -108,14 +108,7 @@ def conference_list(*, user: Any) -> tuple[list[ConferenceRow], list[ConferenceR
         .select_related("chair")
         .order_by("-held_on", "-pk")
     )
-    counts = dict(
-        ConferencePerson.objects.filter(people_q_for(actor))
-        .filter(conference_id__in=[c.pk for c in conferences])
-        .order_by()
-        .values("conference_id")
-        .annotate(n=Count("pk"))
-        .values_list("conference_id", "n")
-    )
+    counts = visible_people_counts(actor, [c.pk for c in conferences])
     rows = [ConferenceRow(c, counts.get(c.pk, 0)) for c in conferences]
     planned = [r for r in rows if not r.conference.is_closed]
     planned.sort(key=lambda r: (r.conference.held_on, r.conference.pk))
@@ -395,3 +388,27 @@ def next_conference_by_person(
         elif not line.long_sentence:
             found[pk] = f"due {long_date(line.due_on)}"
     return found
+
+
+# --- the list for the partner API (issue 12) ------------------------------------------------
+
+
+def conference_queryset(*, user: Any, as_of: dt.date | None = None) -> Any:
+    """The case conferences the reader may see (`access.policy.conferences_q`: prison and
+    partner staff only those their agency was invited to), as `conference_list` lists
+    them, for the partner API; refused (403) to a role that reads none. Names nobody."""
+    actor = reader(user, as_of)
+    return CaseConference.objects.filter(conferences_q(actor)).select_related("chair")
+
+
+def visible_people_counts(actor: Actor, conference_ids: list[int]) -> dict[int, int]:
+    """How many of the people on each conference the reader may see (one query), as
+    `conference_list` counts them."""
+    return dict(
+        ConferencePerson.objects.filter(people_q_for(actor))
+        .filter(conference_id__in=conference_ids)
+        .order_by()
+        .values("conference_id")
+        .annotate(n=Count("pk"))
+        .values_list("conference_id", "n")
+    )

@@ -707,3 +707,27 @@ def gap_view(*, user: Any, as_of: dt.date | None = None) -> GapView:
     if shown:
         audit.consulted(actor, NEED, shown, view="gap view")
     return GapView(as_of=day, names_shown=names_shown, pathways=list(gaps.values()))
+
+
+# --- lists for the partner API (issue 12) -------------------------------------------------
+# Scoped querysets, not audited: as with `offenders.selectors.offender_list`, the caller
+# audits the rows it actually returns (pathways.api audits each page it serves).
+
+
+def action_list(*, user: Any, as_of: dt.date | None = None) -> QuerySet[Action]:
+    """Every action of the people in the reader's scope, as their plan tabs show them (a
+    partner reads every action of its people, ACCESS.md "R all"). Refused (403) to a role
+    that reads no plans, as the pages are."""
+    actor = _reader(user, as_of)
+    return Action.objects.filter(people_q(actor, prefix="offender__")).select_related(
+        "pathway", "owner_agency", "owner"
+    )
+
+
+def referral_list(*, user: Any, as_of: dt.date | None = None) -> QuerySet[Referral]:
+    """The referrals the reader may see (`access.policy.referrals_q`: a partner only its
+    own agency's), as the plan tab shows them. Refused (403) to a role that reads no plans."""
+    actor = _reader(user, as_of)
+    return Referral.objects.filter(referrals_q(actor)).select_related(
+        "agency", "provider", "pathway"
+    )

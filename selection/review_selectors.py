@@ -423,3 +423,16 @@ def panel_agenda(*, user: Any, selection_panel: SelectionPanel, deciding: bool) 
         # this one is written when the agenda names someone, or the list review.
         audit.consulted(actor, REVIEW, found, view="panel agenda", panel=selection_panel.pk)
     return rows
+
+
+# --- the list for the partner API (issue 12) ------------------------------------------------
+
+
+def review_list(*, user: Any, as_of: dt.date | None = None) -> QuerySet[Review]:
+    """Every review the reader may read, open or closed (`visible_q`), for the partner API;
+    refused (403) to a role that reads no selection records, as the pages are. Not
+    audited: the caller audits the rows it returns."""
+    actor = _reader(user)
+    if as_of is not None:
+        actor = as_actor(actor, as_of)
+    return Review.objects.filter(visible_q(actor))
