@@ -553,9 +553,21 @@ def caseload_and_flows(build: Build) -> Section:
         section.paragraphs.append(
             "Individual de-registrations are not described in the version for publication."
         )
+    elif outcomes.exits > STORIES_AT_MOST:
+        section.paragraphs.append(
+            f"{outcomes.exits:,} PPOs were de-registered in the year: too many to describe "
+            "one by one (a story each is given for up to "
+            f"{STORIES_AT_MOST}); the tables above give them by reason, exit route and "
+            "outcome."
+        )
     else:
         section.stories = deregistration_stories(build)
     return section
+
+
+# A local scheme de-registers a few dozen people a year (001 §5.4: 40 to 60 PPOs); a
+# force-wide caseload thousands, which would fill scores of pages one line each.
+STORIES_AT_MOST = 40
 
 
 def deregistration_stories(build: Build) -> list[str]:

@@ -40,7 +40,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery, Sum
 
 from access.errors import ApplicationError
 from access.policy import Actor, people_for_counting
@@ -136,7 +136,50 @@ def _managed_ids(counted: Any, starts_on: dt.date, counted_to: dt.date) -> Any:
     )
 
 
-def _year(actor: Actor, year: int) -> YearReoffending:
+@dataclass(frozen=True)
+class _ForceWide:
+    # People proven to have offended by the year's end (a conviction or caution for an
+    # offence committed by then, recorded by the "as at" day).
+    proven_by_end: int
+    # Proven offences committed in the year, by anyone on the record.
+    offences_in_year: int
+
+
+def _force_wide(actor: Actor, years: tuple[int, ...]) -> dict[int, _ForceWide]:
+    """Both years' force-wide figures from one pass over the proven offences, grouped
+    by person: the whole record is read once, not once per figure and year
+    (benchmarks/annual_report.py)."""
+    from offenders.models import EventKind, OffendingEvent
+
+    as_of = actor.as_of
+    ends = {year: min(as_of, year_ends_on(year)) for year in years}
+    per_person = (
+        OffendingEvent.objects.filter(
+            kind__in=[EventKind.CONVICTION, EventKind.CAUTION],
+            occurred_on__lte=max(ends.values()),
+            recorded_on__lte=as_of,
+            offender__in=people_for_counting(actor).values("pk"),
+        )
+        .order_by()
+        .values("offender")
+        .annotate(
+            first=Min("occurred_on"),
+            **{
+                f"in_{year}": Count(
+                    "pk", filter=Q(occurred_on__gte=year_starts_on(year), occurred_on__lte=end)
+                )
+                for year, end in ends.items()
+            },
+        )
+    )
+    totals = per_person.aggregate(
+        **{f"people_{y}": Count("offender", filter=Q(first__lte=end)) for y, end in ends.items()},
+        **{f"offences_{y}": Sum(f"in_{y}", default=0) for y in ends},
+    )
+    return {y: _ForceWide(totals[f"people_{y}"], totals[f"offences_{y}"]) for y in ends}
+
+
+def _year(actor: Actor, year: int, force_wide: _ForceWide) -> YearReoffending:
     from offenders.models import EventKind, OffendingEvent
 
     as_of = actor.as_of
@@ -148,24 +191,19 @@ def _year(actor: Actor, year: int) -> YearReoffending:
     by_them = OffendingEvent.objects.filter(proven, offender__in=managed).aggregate(
         offences=Count("pk"), people=Count("offender", distinct=True)
     )
-    everyone = OffendingEvent.objects.filter(proven, offender__in=counted.values("pk")).aggregate(
-        offences=Count("pk")
-    )
     # All offenders: everyone proven to have offended by the year's end, and everyone
-    # managed in it — one set (UNION drops the people in both), counted once.
-    ever_proven = (
-        OffendingEvent.objects.filter(
-            kind__in=[EventKind.CONVICTION, EventKind.CAUTION],
-            occurred_on__lte=counted_to,
-            recorded_on__lte=as_of,
-            offender__in=counted.values("pk"),
-        )
-        .order_by()
-        .values("offender")
+    # managed in it who had not been (a few thousand people, asked one by one).
+    proven_by_end = OffendingEvent.objects.filter(
+        offender=OuterRef("offender"),
+        kind__in=[EventKind.CONVICTION, EventKind.CAUTION],
+        occurred_on__lte=counted_to,
+        recorded_on__lte=as_of,
     )
+    never_proven = managed.filter(~Exists(proven_by_end)).values("offender").distinct().count()
+    everyone = {"offences": force_wide.offences_in_year}
     people = {
         "managed": managed.distinct().count(),
-        "offenders": ever_proven.union(managed).count(),
+        "offenders": force_wide.proven_by_end + never_proven,
     }
     rate = share(by_them["people"], people["managed"])
     per = Fraction(by_them["offences"], by_them["people"]) if by_them["people"] else None
@@ -242,8 +280,9 @@ def proven_reoffending(*, user: Any, as_of: dt.date, year: int | None = None) ->
         raise ApplicationError(
             f"The {year_label(year)} year starts on 1 April {year}: there are no figures for it yet"
         )
-    this_year = _year(actor, year)
-    last_year = _year(actor, year - 1)
+    force_wide = _force_wide(actor, (year, year - 1))
+    this_year = _year(actor, year, force_wide[year])
+    last_year = _year(actor, year - 1, force_wide[year - 1])
     points = (
         None
         if this_year.exact_rate is None or last_year.exact_rate is None

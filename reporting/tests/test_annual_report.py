@@ -285,3 +285,16 @@ def test_the_list_reads_no_pdf_bytes_and_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         page = client.get(reverse("reporting:annual-reports"))
     assert page.content.decode().count("Download") == 3
+
+
+def test_more_de_registrations_than_the_limit_are_summed_up_not_told_one_by_one(
+    scheme, monkeypatch
+):
+    monkeypatch.setattr(service, "STORIES_AT_MOST", 3)
+    text = pdf_text(bytes(make(scheme["steering"]).pdf))
+    assert "4 PPOs were de-registered in the year: too many to describe one by one" in text
+    assert "A person aged" not in text
+    monkeypatch.setattr(service, "STORIES_AT_MOST", 4)
+    text = pdf_text(bytes(make(scheme["steering"]).pdf))
+    assert "too many to describe" not in text
+    assert text.count("A person aged") == 4
