@@ -117,3 +117,15 @@ def test_without_those_settings_the_second_upload_fails_as_it_did(tmp_path, djan
         errors = _two_writers(tmp_path / "default.sqlite3", options)
     assert len(errors) == 1 and isinstance(errors[0], OperationalError)
     assert "locked" in str(errors[0])
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(
+    connections["default"].vendor != "postgresql",
+    reason="PostgreSQL's JIT setting: CI runs on PostgreSQL",
+)
+def test_the_apps_postgresql_connections_run_without_jit():
+    # ppo_case/settings/base.py: compiling badly estimated queries cost up to a second each.
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
