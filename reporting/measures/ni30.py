@@ -134,8 +134,10 @@ def ni30_figures(*, user: Any, as_of: dt.date, year: int | None = None) -> Ni30F
     actor = aggregate_reader(user, as_of)
     cohort = confirmed_cohort(year, actor.as_of)
     baseline, in_year, counted_to = _periods(cohort, actor.as_of)
+    # Counted by the person (never empty), not the record number, so that the events'
+    # window index answers alone (offenders.models.OffendingEvent.Meta.indexes).
     counts = _convictions(actor, cohort).aggregate(
-        baseline=Count("pk", filter=baseline), in_year=Count("pk", filter=in_year)
+        baseline=Count("offender", filter=baseline), in_year=Count("offender", filter=in_year)
     )
     on_tier = ProgrammeEpisode.objects.open_on(actor.as_of).filter(
         kind=ProgrammeKind.PPO, offender=OuterRef("offender_id")
