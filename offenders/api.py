@@ -6,10 +6,11 @@ through its services or the events import, so an API write is validated and audi
 exactly like a form. The foundation — token authentication, the error shape, cursor
 pagination, throttling, Idempotency-Key and ETag — is access.api.
 
-Which timestamp `updated_since` (ISO 8601 date-time) compares with, per resource:
-people `updated_at` (any change to the record); offending events `recorded_on` (the
-date, as events are never changed once recorded); contacts `created_at`; drug tests
-`tested_at`; custody episodes `started_on`, `released_on` or `received_at`.
+Which timestamp `updated_since` (ISO 8601 date-time) compares with, per resource: the
+record's last change (`updated_at`, to the microsecond, from that moment on) for people,
+offending events, drug tests and custody episodes; contacts, which are never changed
+once logged, by when they were recorded (`created_at`). A partner syncing incrementally
+sends the moment it started its previous sync.
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ import django_filters.fields
 from django import forms
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Upper
-from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access import audit
 from access.api import (
     ApiOrderingFilter,
     Conflict,
@@ -77,6 +78,14 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="Any unique string (a UUID): a repeat with the same key and body returns the "
     "first response; the same key with a different body is refused (409). Kept 24 hours.",
+)
+
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    int,
+    OpenApiParameter.HEADER,
+    response=[429],
+    description="Seconds to wait before the next request will be answered",
 )
 
 PERSON_ID = OpenApiParameter(
@@ -172,29 +181,13 @@ class _PersonFilterSet(PolicyFilterSet):
     )
 
 
-def _local_day(moment: dt.datetime) -> dt.date:
-    """The scheme's calendar day of a moment; at the ends of the calendar (0001-01-01 in
-    a zone ahead of London) the moment's own date, as no local day exists."""
-    try:
-        return timezone.localdate(moment)
-    except OverflowError:
-        return moment.date()
-
-
-def _since_date(queryset: QuerySet[Any], field: str, value: dt.datetime) -> QuerySet[Any]:
-    return queryset.filter(**{f"{field}__gte": _local_day(value)})
-
-
 class OffendingEventFilter(_PersonFilterSet):
     kind = django_filters.ChoiceFilter(choices=EventKind.choices)
-    updated_since = _SinceFilter(method="filter_updated_since")
+    updated_since = _SinceFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = OffendingEvent
         fields: list[str] = []
-
-    def filter_updated_since(self, queryset: Any, name: str, value: Any) -> Any:
-        return _since_date(queryset, "recorded_on", value)
 
 
 class ContactFilter(_PersonFilterSet):
@@ -206,7 +199,7 @@ class ContactFilter(_PersonFilterSet):
 
 
 class DrugTestFilter(_PersonFilterSet):
-    updated_since = _SinceFilter(field_name="tested_at", lookup_expr="gte")
+    updated_since = _SinceFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = DrugTest
@@ -214,17 +207,11 @@ class DrugTestFilter(_PersonFilterSet):
 
 
 class CustodyEpisodeFilter(_PersonFilterSet):
-    updated_since = _SinceFilter(method="filter_updated_since")
+    updated_since = _SinceFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = CustodyEpisode
         fields: list[str] = []
-
-    def filter_updated_since(self, queryset: Any, name: str, value: Any) -> Any:
-        day = _local_day(value)
-        return queryset.filter(
-            Q(started_on__gte=day) | Q(released_on__gte=day) | Q(received_at__gte=value)
-        )
 
 
 class _ListView(PartnerAPIView):
@@ -282,12 +269,21 @@ class PersonDetail(PartnerAPIView):
     )
     def get(self, request: Request, pk: str) -> Response:
         actor = self.actor
-        offender = selectors.offender_get(user=actor, pk=pk)
-        return self._shown(offender, view="api person")
+        # One query for a person in scope: the list's own scoped queryset, with what the
+        # response shows. Anyone else goes to the selector, which refuses (404, or 403 for
+        # a role that sees no one) and audits the refusal exactly as on the pages.
+        person = _people(actor).filter(pk=int(pk)).first() if _is_record_number(pk) else None
+        if person is None:
+            selectors.offender_get(user=actor, pk=pk)
+            # Found by the selector only when written other than in ASCII digits ("٣"):
+            # not a record number this endpoint answers for.
+            audit.denied(actor, selectors.OFFENDER, pk, "not a record number")
+            raise OutOfScope(selectors.OFFENDER, pk)
+        return self._shown(person, view="api person", loaded=True)
 
-    def _shown(self, offender: Offender, *, view: str) -> Response:
+    def _shown(self, offender: Offender, *, view: str, loaded: bool = False) -> Response:
         actor = self.actor
-        person = _people(actor).get(pk=offender.pk)
+        person = offender if loaded else _people(actor).get(pk=offender.pk)
         fields = visible_fields(actor, K.IDENTITY)
         selectors.offender_form_shown(actor, person, form=view, shown=sorted(fields))
         data = PersonSerializer(person, visible=fields, context={"as_of": actor.as_of}).data
@@ -318,6 +314,10 @@ class PersonDetail(PartnerAPIView):
             user=actor, offender_id=offender.pk, data=dict(body.validated_data)
         )
         return self._shown(changed, view="api person changed")
+
+
+def _is_record_number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID
 
 
 def _person_etag(person: Offender) -> str:
@@ -399,7 +399,7 @@ class OffendingEventList(_ListView):
     queryset = OffendingEvent.objects.none()
     serializer_class = OffendingEventSerializer
     filterset_class = OffendingEventFilter
-    ordering_fields = ["id", "occurred_on", "recorded_on"]
+    ordering_fields = ["id", "occurred_on", "recorded_on", "updated_at"]
 
     def _visible(self) -> frozenset[str]:
         fields = _fields_of(OffendingEventSerializer)
@@ -530,7 +530,7 @@ class DrugTestList(_ListView):
     queryset = DrugTest.objects.none()
     serializer_class = DrugTestSerializer
     filterset_class = DrugTestFilter
-    ordering_fields = ["id", "tested_at"]
+    ordering_fields = ["id", "tested_at", "updated_at"]
 
     def _visible(self) -> frozenset[str]:
         return readable_fields(self.actor, K.DRUG_TESTS, _fields_of(DrugTestSerializer))
@@ -591,7 +591,7 @@ class CustodyEpisodeList(_ListView):
     @property
     def ordering_fields(self) -> list[str]:  # type: ignore[override]
         # Sorted only by what the reader may see (STYLE.md rule 10).
-        return ["id"] + [
+        return ["id", "updated_at"] + [
             name
             for name in ("started_on", "expected_release_on", "released_on")
             if name in visible_fields(self.actor, K.CUSTODY)
@@ -667,8 +667,10 @@ class ArrivalCheck(PartnerAPIView):
         summary="Arrival check (prisons)",
         description="Whether a PNC ID or prison number is a PPO's, a former PPO's or not "
         "known, and the scheme contact: nothing else of the record. Audited; at most the "
-        "scheme's number of checks a minute.",
+        "scheme's number of checks a minute (`arrival_checks_per_minute`) for the client: "
+        "one more is refused with 429 and `Retry-After`.",
         request=ArrivalCheckSerializer,
+        parameters=[RETRY_AFTER],
         responses={200: ArrivalAnswerSerializer, **error_responses(400, 401, 403, 429)},
     )
     def post(self, request: Request) -> Response:
@@ -677,6 +679,14 @@ class ArrivalCheck(PartnerAPIView):
         try:
             answer = arrival.arrival_check(
                 user=self.actor, identifier=body.validated_data["identifier"]
+            )
+        except arrival.RateLimited as error:
+            # The scheme's own limit on checks (not the client's request rate), answered
+            # as any throttle is: 429 with how long to wait; the refusal's audit row kept.
+            return Response(
+                error_body(error.message),
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(error.retry_after)},
             )
         except ApplicationError as error:
             # Answered directly, not raised: the check's audit row (a malformed identifier,

@@ -13,7 +13,9 @@ a check refused — a malformed identifier, or more than `Scheme.arrival_checks_
 in the last minute — is audited too. The limit counts this user's audited checks of the
 last 60 seconds (a check exactly 60 seconds ago no longer counts), so it holds on every
 database and across processes; checks refused for the limit do not count towards it, so
-waiting a minute always lets the next one through.
+waiting a minute always lets the next one through. A check over the limit raises
+`RateLimited`, which says how many seconds until the next would be answered (the API's
+429 and Retry-After).
 
 A match lets the prison worker record the reception (`reception_record`): a custody
 episode (remand or sentence) in their establishment, received now. The open episode
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +104,15 @@ class ArrivalAnswer:
     @property
     def matched(self) -> bool:
         return self.answer is not Answer.NOT_KNOWN
+
+
+class RateLimited(ApplicationError):
+    """A check refused for the per-minute limit: `retry_after` is how many whole seconds
+    until the next one would be answered (the API's 429 and Retry-After)."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def _refuse(message: str) -> ApplicationError:
@@ -205,13 +217,28 @@ def _require(actor: Actor) -> None:
         raise Refused(ARRIVAL_CHECK, "", "only prison staff check arrivals")
 
 
-def checks_in_last_minute(actor: Actor) -> int:
+def _counted_checks(actor: Actor, now: dt.datetime) -> Any:
     return AuditEvent.objects.filter(
         user_id=actor.user.pk,
         record_type=ARRIVAL_CHECK,
         action=AuditAction.LIST,
-        at__gt=timezone.now() - RATE_WINDOW,
-    ).count()
+        at__gt=now - RATE_WINDOW,
+    )
+
+
+def checks_in_last_minute(actor: Actor) -> int:
+    return int(_counted_checks(actor, timezone.now()).count())
+
+
+def seconds_until_next_check(actor: Actor, limit: int) -> int:
+    """Whole seconds until enough counted checks have left the window for one more to
+    be answered (at least 1); a whole window if none will (a limit of 0)."""
+    now = timezone.now()
+    times = list(_counted_checks(actor, now).order_by("at").values_list("at", flat=True))
+    if limit < 1 or len(times) < limit:
+        return int(RATE_WINDOW.total_seconds()) if limit < 1 else 1
+    frees_at = times[len(times) - limit] + RATE_WINDOW
+    return max(1, math.ceil((frees_at - now).total_seconds()))
 
 
 def arrival_check(*, user: Any, identifier: Any) -> ArrivalAnswer:
@@ -228,9 +255,10 @@ def arrival_check(*, user: Any, identifier: Any) -> ArrivalAnswer:
         limit = Scheme.current().arrival_checks_per_minute
         if checks_in_last_minute(actor) >= limit:
             _audit_check(actor, AuditAction.DENIED, typed=typed, outcome="refused: rate limit")
-            refusal = ApplicationError(
+            refusal = RateLimited(
                 f"You have made {limit} checks in the last minute, the most allowed. "
-                "Wait a minute, then check again."
+                "Wait a minute, then check again.",
+                retry_after=seconds_until_next_check(actor, limit),
             )
         else:
             try:

@@ -394,7 +394,7 @@ def custody_release_date_set(
             return episode
         episode.expected_release_on = expected_release_on
         episode.full_clean()
-        episode.save(update_fields=["expected_release_on"])
+        episode.save(update_fields=["expected_release_on", "updated_at"])
         audit.altered(actor, AuditAction.UPDATE, episode, changed=["expected_release_on"])
         release_date_changed(actor, episode, previous)
     return episode

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -40,6 +41,24 @@ class PolicyFieldsSerializer(serializers.Serializer):
         if visible is not None:
             for name in [str(name) for name in list(self.fields) if name not in visible]:
                 self.fields.pop(name)
+
+
+class PolicyFieldsSchema(OpenApiSerializerExtension):  # type: ignore[no-untyped-call]
+    """In the schema, no field of a policy-cut response is required: a reader gets only
+    the fields their role may see, and the others are absent (not null), so a partner
+    system must not expect any one of them (drf-spectacular would list every read-only
+    field as required)."""
+
+    target_class = PolicyFieldsSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        schema.pop("required", None)
+        note = "Only the fields your role may see are present; the others are left out."
+        description = schema.get("description")
+        schema["description"] = f"{description}\n\n{note}" if description else note
+        return schema
 
 
 def _staff_name(user: Any) -> str | None:

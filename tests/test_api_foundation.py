@@ -1,5 +1,6 @@
 """The partner API's foundation (issue 12): one error shape for bad input, body limits,
-cursor pagination without COUNT(*), ordering and updated_since, Idempotency-Key on
+cursor pagination without COUNT(*), ordering and updated_since (the last change, to the
+microsecond), Idempotency-Key on
 creates, ETag / If-Match on updates, and throttling per client."""
 
 from __future__ import annotations
@@ -15,10 +16,19 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from access.api_clients import ApiClientRateThrottle
-from access.models import AuditAction, AuditEvent, IdempotencyKey, Role
+from access.models import AgencyKind, AuditAction, AuditEvent, IdempotencyKey, Role, Scheme
 from offenders.models import Contact, Offender
 from tests.api_clients import Api, fresh_throttle_counts, make_api_client  # noqa: F401
-from tests.factories import ContactFactory, OffenderFactory, ProgrammeEpisodeFactory
+from tests.factories import (
+    AgencyFactory,
+    ContactFactory,
+    CustodyEpisodeFactory,
+    DrugTestFactory,
+    OffenceCategoryFactory,
+    OffenderFactory,
+    OffendingEventFactory,
+    ProgrammeEpisodeFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -184,6 +194,99 @@ def test_contacts_since_use_when_they_were_recorded(police: Api) -> None:
     assert [row["id"] for row in rows["results"]] == [recent.pk]
 
 
+# The instant a partner's previous sync started, with microseconds, and the same instant
+# written in another zone: both must draw the line at exactly the same place.
+SYNC_FROM = dt.datetime(2026, 3, 10, 9, 30, 15, 123456, tzinfo=dt.UTC)
+SYNC_FROM_TEXTS = [
+    SYNC_FROM.isoformat(),
+    SYNC_FROM.astimezone(dt.timezone(dt.timedelta(hours=-5))).isoformat(),
+]
+
+
+def _changed_at(record: Any, moment: dt.datetime) -> None:
+    """Set a record's last change directly (update() skips auto_now), independently of
+    the code under test."""
+    type(record).objects.filter(pk=record.pk).update(updated_at=moment)
+
+
+def _incremental_records(resource: str) -> list[Any]:
+    """Three records of `resource`: changed exactly at SYNC_FROM, a microsecond before,
+    and long after. Their own dates (recorded, tested, started) say the opposite, so a
+    filter on those rather than on the last change gets the wrong answer."""
+    person = OffenderFactory()
+    ProgrammeEpisodeFactory(offender=person)
+    OffenceCategoryFactory()
+    long_ago = dt.date(2020, 1, 1)
+    tomorrow = SYNC_FROM.date() + dt.timedelta(days=1)
+    made: list[Any] = []
+    for own_day in (long_ago, tomorrow, long_ago):
+        if resource == "offending-events/":
+            made.append(
+                OffendingEventFactory(offender=person, occurred_on=own_day, recorded_on=own_day)
+            )
+        elif resource == "drug-tests/":
+            at = dt.datetime.combine(own_day, dt.time(12), tzinfo=dt.UTC)
+            made.append(DrugTestFactory(offender=person, tested_at=at))
+        else:
+            released = own_day + dt.timedelta(days=30)
+            made.append(
+                CustodyEpisodeFactory(offender=person, started_on=own_day, released_on=released)
+            )
+    at_the_instant, just_before, later = made
+    _changed_at(at_the_instant, SYNC_FROM)
+    _changed_at(just_before, SYNC_FROM - dt.timedelta(microseconds=1))
+    _changed_at(later, SYNC_FROM + dt.timedelta(days=40))
+    return made
+
+
+@pytest.mark.parametrize("since", SYNC_FROM_TEXTS)
+@pytest.mark.parametrize("resource", ["offending-events/", "drug-tests/", "custody-episodes/"])
+def test_updated_since_is_the_last_change_to_the_microsecond(
+    police: Api, resource: str, since: str
+) -> None:
+    at_the_instant, just_before, later = _incremental_records(resource)
+    response = police.get(resource, {"updated_since": since})
+    assert response.status_code == 200, response.content
+    assert {row["id"] for row in response.json()["results"]} == {at_the_instant.pk, later.pk}
+    assert just_before.pk not in {row["id"] for row in response.json()["results"]}
+
+
+@pytest.mark.parametrize("resource", ["offending-events/", "drug-tests/", "custody-episodes/"])
+def test_a_change_brings_a_record_into_the_next_sync(police: Api, resource: str) -> None:
+    _, just_before, _ = _incremental_records(resource)
+    since = {"updated_since": SYNC_FROM.isoformat()}
+    assert just_before.pk not in {r["id"] for r in police.get(resource, since).json()["results"]}
+    with time_machine.travel(SYNC_FROM + dt.timedelta(seconds=1), tick=False):
+        just_before.save()
+    assert just_before.pk in {r["id"] for r in police.get(resource, since).json()["results"]}
+
+
+@pytest.mark.parametrize("resource", ["offending-events/", "drug-tests/", "custody-episodes/"])
+def test_lists_can_be_ordered_by_last_change(police: Api, resource: str) -> None:
+    at_the_instant, just_before, later = _incremental_records(resource)
+    rows = police.get(resource, {"ordering": "updated_at"}).json()["results"]
+    assert [row["id"] for row in rows] == [just_before.pk, at_the_instant.pk, later.pk]
+
+
+def test_reading_a_person_is_one_view_in_the_audit_trail(police: Api) -> None:
+    person = OffenderFactory()
+    assert police.get(f"people/{person.pk}/").status_code == 200
+    views = AuditEvent.objects.filter(action=AuditAction.VIEW, record_type="offenders.offender")
+    assert [row.offender_ids for row in views] == [[person.pk]]
+
+
+def test_a_record_number_in_other_digits_is_not_one(police: Api) -> None:
+    person = OffenderFactory()
+    # The person's record number in Arabic-Indic digits, which int() would accept.
+    other_digits = str(person.pk).translate({ord(d): 0x0660 + int(d) for d in "0123456789"})
+    assert int(other_digits) == person.pk
+    response = police.get(f"people/{other_digits}/")
+    assert response.status_code == 404
+    _shape(response)
+    assert not AuditEvent.objects.filter(action=AuditAction.VIEW).exists()
+    assert AuditEvent.objects.filter(action=AuditAction.DENIED).exists()
+
+
 # --- Idempotency-Key -----------------------------------------------------------------------
 
 
@@ -340,6 +443,46 @@ def test_each_client_is_throttled_on_its_own(monkeypatch: pytest.MonkeyPatch) ->
     assert quiet.get("people/").status_code == 200
 
 
+@pytest.fixture
+def prison_api() -> Api:
+    prison = AgencyFactory(name="HMP Northgate", kind=AgencyKind.PRISON)
+    return Api(make_api_client(Role.PRISON_WORKER, prison)[1])
+
+
+def test_the_arrival_check_limit_is_a_429_with_retry_after(prison_api: Api) -> None:
+    scheme = Scheme.current()
+    scheme.arrival_checks_per_minute = 3
+    scheme.save()
+    ppo = OffenderFactory()
+    ProgrammeEpisodeFactory(offender=ppo)
+    start = timezone.now().replace(microsecond=0)
+    for second in (0, 10, 20):
+        with time_machine.travel(start + dt.timedelta(seconds=second), tick=False):
+            answered = prison_api.post("arrival-checks/", {"identifier": ppo.pnc_id})
+            assert answered.status_code == 200, answered.content
+    with time_machine.travel(start + dt.timedelta(seconds=25), tick=False):
+        refused = prison_api.post("arrival-checks/", {"identifier": ppo.pnc_id})
+    assert refused.status_code == 429
+    assert "3 checks in the last minute" in _shape(refused)["detail"]
+    # The check made at 0 s stops counting at 60 s: 35 seconds after 25 s.
+    assert refused.headers["Retry-After"] == "35"
+    assert refused["Content-Type"] == "application/json"
+    # The refusal is in the audit trail (answered, not raised, so not rolled back).
+    denial = AuditEvent.objects.get(record_type="offenders.arrival_check", action="denied")
+    assert denial.channel == "api" and denial.detail["outcome"] == "refused: rate limit"
+    with time_machine.travel(start + dt.timedelta(seconds=59), tick=False):
+        assert prison_api.post("arrival-checks/", {"identifier": ppo.pnc_id}).status_code == 429
+    with time_machine.travel(start + dt.timedelta(seconds=60), tick=False):
+        assert prison_api.post("arrival-checks/", {"identifier": ppo.pnc_id}).status_code == 200
+
+
+def test_a_malformed_arrival_check_is_still_a_400_not_a_429(prison_api: Api) -> None:
+    response = prison_api.post("arrival-checks/", {"identifier": "not an id"})
+    assert response.status_code == 400
+    assert "identifier" in _shape(response)["errors"]
+    assert "Retry-After" not in response.headers
+
+
 # --- The schema --------------------------------------------------------------------------------
 
 
@@ -366,6 +509,9 @@ def test_the_schema_documents_every_endpoint_and_the_error_shape(police: Api) ->
         }
     assert any(p["name"] == "Idempotency-Key" for p in create["parameters"])
     assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    # A reader gets only the fields their role may see: none can be promised.
+    for name in ("Person", "OffendingEvent", "Contact", "DrugTest", "CustodyEpisode"):
+        assert "required" not in schema["components"]["schemas"][name], name
 
 
 def test_the_schema_needs_a_token_or_a_session() -> None:

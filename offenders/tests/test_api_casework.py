@@ -125,7 +125,7 @@ def test_a_yot_client_may_not_record_intelligence_but_may_record_arrests() -> No
     assert arrest.status_code == 201, arrest.content
 
 
-def test_events_filter_by_person_kind_and_recorded_on(police: Api) -> None:
+def test_events_filter_by_person_kind_and_last_change(police: Api) -> None:
     person, other = OffenderFactory(), OffenderFactory()
     old = OffendingEventFactory(offender=person, occurred_on=dt.date(2025, 1, 1))
     new = OffendingEventFactory(offender=person, occurred_on=dt.date(2026, 1, 1))
@@ -137,9 +137,13 @@ def test_events_filter_by_person_kind_and_recorded_on(police: Api) -> None:
     assert {r["id"] for r in rows} == {old.pk, new.pk, intel.pk}
     rows = police.get("offending-events/", {"person": person.pk, "kind": "intelligence"}).json()
     assert [r["id"] for r in rows["results"]] == [intel.pk]
-    since = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC).isoformat()
-    rows = police.get("offending-events/", {"person": person.pk, "updated_since": since}).json()
-    assert {r["id"] for r in rows["results"]} == {new.pk, intel.pk}
+    # updated_since is the last change, not the day recorded (the boundaries to the
+    # microsecond: tests/test_api_foundation.py).
+    since = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
+    OffendingEvent.objects.filter(pk=new.pk).update(updated_at=since - dt.timedelta(days=1))
+    params = {"person": person.pk, "updated_since": since.isoformat()}
+    rows = police.get("offending-events/", params).json()
+    assert {r["id"] for r in rows["results"]} == {old.pk, intel.pk}
 
 
 # --- Contacts and drug tests -------------------------------------------------------------------
