@@ -664,6 +664,15 @@ def people_for_counting(actor: Actor) -> Any:
     return Offender.objects.all()
 
 
+def counted_records(actor: Actor, person_field: str = "offender") -> Q:
+    """`people_for_counting` as a condition on a record's person: no condition at all for
+    roles that count everyone (so a force-wide count of events need not join 680,000
+    people to themselves), no record for the others."""
+    if not can_see_aggregates(actor):
+        return Q(**{f"{person_field}__in": []})
+    return Q()
+
+
 # Retention review and erasure (DPA 2018 Part 3 s.39; offenders.retention): the
 # administrator manages the data and so its retention; the PPO manager, who sees everyone
 # in the scheme, may read which records are due for review, to say what must be kept.

@@ -43,7 +43,7 @@ from typing import Any
 from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery, Sum
 
 from access.errors import ApplicationError
-from access.policy import Actor, people_for_counting
+from access.policy import Actor, counted_records, people_for_counting
 
 from .common import (
     TWO_DECIMALS,
@@ -158,8 +158,8 @@ def _force_wide(actor: Actor, years: tuple[int, ...]) -> dict[int, _ForceWide]:
             kind__in=[EventKind.CONVICTION, EventKind.CAUTION],
             occurred_on__lte=max(ends.values()),
             recorded_on__lte=as_of,
-            offender__in=people_for_counting(actor).values("pk"),
         )
+        .filter(counted_records(actor))
         .order_by()
         .values("offender")
         .annotate(
