@@ -44,8 +44,9 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery,
 from django.db.models.lookups import LessThanOrEqual
 
 from access.errors import ApplicationError
-from access.policy import Actor, people_for_counting
+from access.policy import Actor, counted_records
 
+from ..models import CohortMember
 from .common import (
     AddMonths,
     add_months,
@@ -94,7 +95,7 @@ def _group(
     description; the financial year of the in-year projection."""
     from offenders.models import ProgrammeEpisode, ProgrammeKind
 
-    counted = people_for_counting(actor).values("pk")
+    counted = counted_records(actor)
     if cohort is not None and (date_from or date_to):
         raise ApplicationError("Choose a cohort or a period of selection, not both")
     if date_from or date_to:
@@ -117,10 +118,10 @@ def _group(
         )
         entries = ProgrammeEpisode.objects.filter(
             ~Exists(earlier_in_period),
+            counted,
             kind=ProgrammeKind.PPO,
             selected_on__gte=date_from,
             selected_on__lte=date_to,
-            offender__in=counted,
         ).order_by()
         description = f"People selected as PPOs from {long_date(date_from)} to {long_date(date_to)}"
         return entries, description, financial_year_of(actor.as_of)
@@ -129,9 +130,9 @@ def _group(
     entries = (
         ProgrammeEpisode.objects.open_on(found.year_starts_on)
         .filter(
+            counted,
             kind=ProgrammeKind.PPO,
-            offender__ni30_memberships__cohort=found,
-            offender__in=counted,
+            offender__in=CohortMember.objects.filter(cohort=found).values("offender"),
         )
         .order_by()
     )
@@ -170,10 +171,11 @@ def local_measure(
 
     def counted(from_day: Any, before_day: Any) -> Any:
         """Each person's charges from `from_day` up to the day before `before_day`: one
-        index range per person (offender, kind, occurred_on)."""
+        index range per person, read from the index alone (so counted by the person, not
+        the record number: offenders.models.OffendingEvent.Meta.indexes)."""
         found = charges.filter(occurred_on__gte=from_day, occurred_on__lt=before_day)
         return Subquery(
-            found.order_by().values("offender").annotate(n=Count("pk")).values("n"),
+            found.order_by().values("offender").annotate(n=Count("offender")).values("n"),
             output_field=IntegerField(),
         )
 

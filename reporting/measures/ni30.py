@@ -30,7 +30,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from access import audit
 from access.errors import ApplicationError, NotPermitted
 from access.models import AuditAction
-from access.policy import Actor, RecordKind, people_for_counting, visible_fields
+from access.policy import Actor, RecordKind, counted_records, visible_fields
 
 from ..cohorts import baseline_problem
 from ..models import CohortMember, CohortStatus, Ni30Cohort
@@ -119,11 +119,10 @@ def _convictions(actor: Actor, cohort: Ni30Cohort) -> Any:
     baseline, in_year, _ = _periods(cohort, actor.as_of)
     return OffendingEvent.objects.filter(
         baseline | in_year,
+        counted_records(actor),
         kind=EventKind.CONVICTION,
         recorded_on__lte=actor.as_of,
-        offender__in=people_for_counting(actor)
-        .filter(ni30_memberships__cohort=cohort)
-        .values("pk"),
+        offender__in=CohortMember.objects.filter(cohort=cohort).values("offender"),
     )
 
 
@@ -143,9 +142,7 @@ def ni30_figures(*, user: Any, as_of: dt.date, year: int | None = None) -> Ni30F
         kind=ProgrammeKind.PPO, offender=OuterRef("offender_id")
     )
     members = (
-        CohortMember.objects.filter(
-            cohort=cohort, offender__in=people_for_counting(actor).values("pk")
-        )
+        CohortMember.objects.filter(counted_records(actor), cohort=cohort)
         .annotate(on_tier=Exists(on_tier))
         .aggregate(every=Count("pk"), on=Count("pk", filter=Q(on_tier=True)))
     )
@@ -243,9 +240,7 @@ def ni30_national_return(
         kind=ProgrammeKind.PPO, offender=OuterRef("offender_id")
     )
     members = list(
-        CohortMember.objects.filter(
-            cohort=cohort, offender__in=people_for_counting(actor).values("pk")
-        )
+        CohortMember.objects.filter(counted_records(actor), cohort=cohort)
         .annotate(
             selected_on=Subquery(spell.values("selected_on")[:1]),
             deselected_on=Subquery(spell.values("deselected_on")[:1]),
