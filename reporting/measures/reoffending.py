@@ -189,7 +189,7 @@ def _year(actor: Actor, year: int, force_wide: _ForceWide) -> YearReoffending:
     managed = _managed_ids(counted, starts_on, counted_to)
     proven = _proven(starts_on, counted_to, as_of)
     by_them = OffendingEvent.objects.filter(proven, offender__in=managed).aggregate(
-        offences=Count("pk"), people=Count("offender", distinct=True)
+        offences=Count("offender"), people=Count("offender", distinct=True)
     )
     # All offenders: everyone proven to have offended by the year's end, and everyone
     # managed in it who had not been (a few thousand people, asked one by one).
@@ -246,7 +246,7 @@ def _profile(actor: Actor, year: int) -> ProfileAtIdentification:
         )
         .order_by()
         .values("offender")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("offender"))
         .values("n")
     )
     rows = list(
