@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
@@ -21,15 +22,20 @@ from django.contrib.auth.forms import (
     UserChangeForm,
 )
 from django.contrib.auth.models import Group, User
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import escape
 from django.views.decorators.debug import sensitive_post_parameters
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import audit, services
+from . import audit, services, two_factor
 from .admin_audit import (
     REASON_FIELD,
     AdminWithoutHistory,
@@ -37,7 +43,7 @@ from .admin_audit import (
     ReasonModelForm,
     reason_field,
 )
-from .errors import Refused
+from .errors import NotPermitted, Refused
 from .models import Agency, AuditEvent, BankHoliday, Membership, Scheme
 from .policy import Actor, actor_for, can_read_audit_log, may_use_admin_site
 
@@ -52,18 +58,33 @@ def _autocomplete_not_offered(request: HttpRequest) -> HttpResponse:
     raise Http404("Not offered")
 
 
-# The project runs Django's default admin site (settings and urls name it), so its two
+_admin_login = admin.site.login
+
+
+def _sign_in_with_two_factor(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    # The admin's own sign-in form has no second step (access.two_factor): the service's
+    # sign-in page is used instead. Someone already signed in but not allowed here still
+    # sees the admin's "not authorised" page.
+    if request.user.is_authenticated:
+        return _admin_login(request, extra_context)
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
+
+
+# The project runs Django's default admin site (settings and urls name it), so its
 # site-wide rules are set on that one instance; every admin URL, the autocomplete one
 # included, is wrapped in `has_permission`.
 admin.site.has_permission = _site_has_permission  # type: ignore[method-assign]
 admin.site.autocomplete_view = _autocomplete_not_offered  # type: ignore[method-assign]
+admin.site.login = _sign_in_with_two_factor  # type: ignore[method-assign]
 
 # ACCESS.md "Administration": the admin holds users, memberships, agencies, the scheme's
 # settings, reference data and the audit log, nothing else. Permissions come from
 # memberships and the seed, not from groups; django-axes's sign-in records stay out (the
 # audit log has every sign-in; a lockout ends after AXES_COOLOFF_TIME or `axes_reset`).
+# django-otp's devices stay out too (they would show the secrets): an administrator resets
+# someone's second factor with the action on the users' list, which audits it.
 admin.site.unregister(User)
-for _model in (Group, AccessAttempt, AccessLog, AccessFailureLog):
+for _model in (Group, AccessAttempt, AccessLog, AccessFailureLog, TOTPDevice, StaticDevice):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
 
@@ -83,6 +104,10 @@ class PasswordSetWithReasonForm(AdminPasswordChangeForm):
     change_reason = reason_field()
 
 
+class TwoFactorResetForm(forms.Form):
+    change_reason = reason_field()
+
+
 @admin.register(User)
 class StaffUserAdmin(AuditedChangesAdmin, DjangoUserAdmin):
     form = UserChangeWithReasonForm
@@ -91,7 +116,50 @@ class StaffUserAdmin(AuditedChangesAdmin, DjangoUserAdmin):
     change_user_password_template = "admin/auth/user/change_password_with_reason.html"  # noqa: S105
     readonly_fields = ["is_superuser", "groups", "user_permissions", "last_login", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active"]
+    list_display = ["username", "email", "first_name", "last_name", "is_staff", "two_factor_set_up"]
+    actions = ["reset_two_factor"]
     audit_consultation = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        devices = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        return super().get_queryset(request).annotate(has_two_factor=Exists(devices))
+
+    @admin.display(description="Two-factor sign-in", boolean=True)
+    def two_factor_set_up(self, obj: Any) -> bool:
+        return bool(getattr(obj, "has_two_factor", False))
+
+    @admin.action(
+        description="Reset two-factor sign-in of the selected people", permissions=["change"]
+    )
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> Any:
+        """Loss of device: remove their authenticator and recovery codes, after a
+        confirmation page with a reason; audited per person (access.two_factor)."""
+        actor = actor_for(request.user)
+        people = list(queryset.order_by("username"))
+        form = TwoFactorResetForm(request.POST if request.POST.get("post") else None)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    for person in people:
+                        two_factor.second_factor_reset(
+                            actor=actor, user=person, reason=form.cleaned_data[REASON_FIELD]
+                        )
+            except NotPermitted as refusal:
+                messages.error(request, f"Nothing was reset. {person.get_username()}: {refusal}")
+                return None
+            names = ", ".join(person.get_username() for person in people)
+            messages.success(request, f"Two-factor sign-in reset for {names}.")
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reset two-factor sign-in",
+            "opts": self.opts,
+            "people": people,
+            "form": form,
+            "required": two_factor.is_required(),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "registration/admin_two_factor_reset.html", context)
 
     @method_decorator(sensitive_post_parameters())
     def user_change_password(
