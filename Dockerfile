@@ -27,15 +27,16 @@ RUN apt-get update \
 
 WORKDIR /app
 
-# The runtime dependencies from pyproject.toml, in their own layer so that a code change
-# does not reinstall them. The code itself runs from /app (BASE_DIR finds templates/ and
-# the static folders beside it), so the project is not pip-installed.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+# The runtime dependencies at the lock's exact versions, each checked against its hash
+# (requirements/lock.txt, compiled from pyproject.toml by `make lock`), in their own layer
+# so that a code change does not reinstall them.
+COPY requirements/lock.txt requirements/lock.txt
+RUN pip install --require-hashes -r requirements/lock.txt
 
 COPY . .
+# The project itself, nothing more (--no-deps); it still runs from /app (BASE_DIR finds
+# templates/ and the static folders beside it). `pip check`: the lock has what it needs.
+RUN pip install --no-deps -e . && pip check
 # STATICFILES_DIRS (ppo_case/settings/base.py): the built CSS and only the dist folders of
 # GOV.UK Frontend and MoJ Frontend, at the same paths as in a work tree.
 COPY --from=frontend /app/frontend/build/ frontend/build/
@@ -54,4 +55,5 @@ RUN useradd --system --uid 1000 --home-dir /app --shell /usr/sbin/nologin ppo \
 USER ppo
 
 EXPOSE 8000
-CMD ["gunicorn", "ppo_case.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Bind, workers and the JSON access log: ops/gunicorn.conf.py.
+CMD ["gunicorn", "ppo_case.wsgi", "--config", "ops/gunicorn.conf.py"]

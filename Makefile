@@ -2,8 +2,9 @@
 #
 # Both start from a fresh clone on Debian/Ubuntu with Python 3.11+ and install what they
 # need into the work tree (.venv, node_modules, frontend/build). Steps already done are
-# skipped: the Python install re-runs only when pyproject.toml changes, `npm ci` only when
-# package.json or package-lock.json changes, the CSS only when a .scss file changes.
+# skipped: the Python install re-runs only when the lock file (requirements/dev-lock.txt)
+# or pyproject.toml changes, `npm ci` only when package.json or package-lock.json
+# changes, the CSS only when a .scss file changes.
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -15,7 +16,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-INSTALL_STAMP := $(VENV)/.installed-from-pyproject
+INSTALL_STAMP := $(VENV)/.installed-from-lock
+# Exact versions with hashes, compiled from pyproject.toml's bounds by `make lock`:
+# the runtime (the Dockerfile) and the runtime with the dev extras (make run/test, CI).
+LOCK := requirements/lock.txt
+DEV_LOCK := requirements/dev-lock.txt
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes \
+	--strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links --annotate
 NODE_STAMP := node_modules/.installed-from-lockfile
 CSS := frontend/build/app.css
 SCSS := $(shell find frontend -name '*.scss' -not -path 'frontend/build/*' 2>/dev/null)
@@ -39,13 +46,15 @@ define apt_install
 	"$${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1)
 endef
 
-.PHONY: help run test setup install node css chromium lint migrations-check deploy-check \
+.PHONY: help run test setup install lock node css chromium lint migrations-check deploy-check \
 	pytest migrate seed clean
 
 help:
 	@echo "make run    install what is missing, migrate, load demo data, serve on http://$(HOST_PORT)"
 	@echo "make test   install what is missing (and Debian's chromium), then ruff, the"
 	@echo "            migrations check, check --deploy (production settings) and pytest"
+	@echo "make lock   after changing pyproject.toml: recompile requirements/*.txt (exact"
+	@echo "            versions and hashes, from PyPI; UPGRADE=1 for the newest of all)"
 	@echo "helpers:    setup install node css chromium lint migrations-check deploy-check"
 	@echo "            pytest migrate seed clean"
 
@@ -71,11 +80,28 @@ $(PY):
 		else echo "Creating $(VENV) failed: install python3-venv (apt-get) and run make again." >&2; \
 			exit 1; fi; }
 
-$(INSTALL_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --disable-pip-version-check --quiet -e '.[dev]'
+# Every package from the lock, each checked against its hash; then the project itself,
+# with nothing more. `pip check` fails if pyproject.toml asks for a package the lock lacks.
+$(INSTALL_STAMP): $(DEV_LOCK) pyproject.toml | $(PY)
+	$(PY) -m pip install --disable-pip-version-check --quiet --require-hashes -r $(DEV_LOCK)
+	$(PY) -m pip install --disable-pip-version-check --quiet --no-deps -e .
+	@$(PY) -m pip check --disable-pip-version-check >/dev/null || { \
+		$(PY) -m pip check --disable-pip-version-check >&2; \
+		echo "$(DEV_LOCK) does not have what pyproject.toml asks for: run 'make lock'." >&2; \
+		exit 1; }
 	@touch $@
 
 install: $(INSTALL_STAMP)
+
+# Resolves pyproject.toml's bounds against PyPI; commit the two files it writes. Pins
+# already in the locks stay while the bounds allow them (`make lock UPGRADE=1`: the newest
+# of everything). The dev lock is held to the runtime lock's versions.
+lock: | $(PY)
+	[ -x $(BIN)/pip-compile ] || $(PY) -m pip install --disable-pip-version-check --quiet \
+		'pip-tools>=7.4,<8'
+	@mkdir -p requirements
+	$(PIP_COMPILE) $(if $(UPGRADE),--upgrade) -o $(LOCK) pyproject.toml
+	$(PIP_COMPILE) $(if $(UPGRADE),--upgrade) --extra dev -c $(LOCK) -o $(DEV_LOCK) pyproject.toml
 
 # npm comes from Debian's packages when it is missing and we are root.
 .PHONY: npm
