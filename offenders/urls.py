@@ -19,6 +19,13 @@ urlpatterns = [
     path("<int:pk>/contact-level/", views.contact_level_view, name="contact-level"),
 ]
 
+from . import grade_views  # noqa: E402
+
+urlpatterns += [
+    path("grades/red/", grade_views.red_graded_view, name="red-graded"),
+    path("grades/to-change/", grade_views.grade_prompts_view, name="grade-prompts"),
+]
+
 from . import compliance_views  # noqa: E402
 
 urlpatterns += [

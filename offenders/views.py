@@ -39,6 +39,8 @@ from .forms import (
     ReleaseForm,
     TimelineFilterForm,
 )
+from .grades import grade_prompt_count, grade_prompt_for
+from .log_another import log_another_url
 from .models import EventKind
 from .presentation import list_columns, search_label
 from .selectors import OFFENDER
@@ -123,6 +125,8 @@ def offender_list_view(request: HttpRequest) -> HttpResponse:
             "tier_options": tier_options(tiers, counts) if tiers else [],
             "tier_problem": tier_problem,
             "query": urlencode({k: v for k, v in (("q", search), ("tier", tier)) if v}),
+            # 003 §5.6: the grades custody has made stale, and the tasking meeting's list.
+            "grade_prompt_count": grade_prompt_count(user=actor),
         },
     )
 
@@ -140,6 +144,9 @@ def offender_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "offender": profile.offender,
             "actions": actions,
             "person_tabs": tabs_for(actor, profile.offender.pk),
+            # 003 §5.6: custody started -> Blue; released -> re-grade (offenders.grades).
+            "grade_prompt": grade_prompt_for(actor=actor, offender=profile.offender),
+            "grade_change_url": reverse("offenders:grade-change", args=[profile.offender.pk]),
         },
     )
 
@@ -259,7 +266,8 @@ def _casework_form(
     def record(data: dict[str, Any]) -> Outcome:
         message = save(offender, data)
         if another and "another" in request.POST:
-            return Outcome(request.path, message)
+            # Issue 13.1: on down the caseload, the next person's "Log contact" focused.
+            return Outcome(log_another_url(request.GET, offender.pk), message)
         return Outcome(reverse("offenders:timeline", args=[offender.pk]), message)
 
     if done := _save(request, form, record):
@@ -299,16 +307,17 @@ def contact_log_view(request: HttpRequest, pk: int) -> HttpResponse:
             action = "a recall request" if clock.by_recall else "a breach"
             owner = case.owner.get_full_name() or case.owner.username
             return (
-                f"Contact logged. Failed to attend while on {clock.supervision_label.lower()}: "
+                f"Contact logged for {offender.full_name}. Failed to attend while on "
+                f"{clock.supervision_label.lower()}: "
                 f"an enforcement case is open, owned by {owner}; {action} is due by "
                 f"{clock.last_day:%A} {enforcement.long_date(clock.last_day)}"
             )
         if contact.enforcement_flagged:
             return (
-                "Contact logged. Failed to attend while on licence or an order: "
-                "flagged for fast-track breach or recall"
+                f"Contact logged for {offender.full_name}. Failed to attend while on licence "
+                "or an order: flagged for fast-track breach or recall"
             )
-        return "Contact logged"
+        return f"Contact logged for {offender.full_name}"
 
     return _casework_form(
         request,

@@ -16,6 +16,7 @@ from conferences.selectors import due_count, next_conference_by_person
 from offenders.caseload import Caseload, CaseloadRow, Column, caseload_page
 from offenders.custody_release import alert_list, release_plans_due
 from offenders.enforcement import overdue_cases
+from offenders.log_another import log_contact_query, next_to_log
 from reporting.selectors import scheme_by_age_and_sex, scheme_headline
 from selection.review_selectors import person_reviews_url, reviews_due, reviews_due_by_person
 
@@ -103,6 +104,11 @@ def home(request: HttpRequest) -> HttpResponse:
         caseload = caseload_page(user=actor, params=request.GET)
         context["caseload"] = caseload
         context["rows"] = with_next_conference(actor, caseload, with_reviews_due(actor, caseload))
+        # Issue 13.1: after "Save and log another", the next person's "Log contact" focused.
+        context["focus_log_contact"] = next_to_log(context["rows"], request.GET)
+        # The success banner then does not take the focus (templates/base.html).
+        context["page_sets_focus"] = context["focus_log_contact"] is not None
+        context["log_contact_query"] = log_contact_query(request.GET)
         context["reviews_due"] = reviews_due(user=actor)
         # 004 §4.2: alerts about the reader's people, and who is due out without a plan.
         context["alerts"] = alert_list(user=actor)

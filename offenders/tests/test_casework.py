@@ -62,14 +62,15 @@ def contact_form(**overrides):
     return data
 
 
-def test_the_contact_form_defaults_to_now_me_face_to_face_attended(client, kw, ppo):
+def test_the_contact_form_defaults_to_now_and_chooses_nothing_else(client, kw, ppo):
+    # Issue 13.1: nothing pre-selected; face to face is part of the type of contact.
     response = sign_in(client, kw).get(reverse("offenders:contact-log", args=[ppo.pk]))
     form = response.context["form"]
     now = timezone.localtime()
     assert form.initial["date"] == now.date()
-    assert form.fields["face_to_face"].initial is True
-    assert form.fields["outcome"].initial == "attended"
-    assert form.fields["kind"].initial == "office"
+    assert "face_to_face" not in form.fields
+    assert form.fields["outcome"].initial is None
+    assert form.fields["kind"].initial is None
 
 
 def test_logging_a_contact_lands_at_the_top_of_the_timeline(client, kw, ppo):
@@ -122,11 +123,11 @@ def test_a_failed_to_attend_without_supervision_is_not_flagged(client, kw, ppo):
     [
         (
             {"date": (timezone.localdate() + dt.timedelta(days=1)).isoformat()},
-            "cannot be in the future",
+            "must be today or in the past",
         ),
-        ({"hour": "25"}, "Ensure this value is less than or equal to 23"),
-        ({"kind": "carrier pigeon"}, "Select a valid choice"),
-        ({"date": ""}, "This field is required"),
+        ({"hour": "25"}, "The hour must be a whole number from 0 to 23"),
+        ({"kind": "carrier pigeon"}, "Select the type of contact from the list"),
+        ({"date": ""}, "Enter the date of the contact"),
     ],
 )
 def test_bad_contact_input_saves_nothing(client, kw, ppo, overrides, message):
@@ -153,7 +154,7 @@ def test_a_drug_test_result_without_a_date_or_substances_is_refused(client, kw, 
     response = sign_in(client, kw).post(url, data)
     assert "Enter the substances found" in response.content.decode()
     response = client.post(url, {**data, "date": "", "substances": "opiates"})
-    assert "This field is required" in response.content.decode()
+    assert "Enter the date of the test" in response.content.decode()
     assert DrugTest.objects.count() == 0
     assert client.post(url, {**data, "substances": "opiates"}).status_code == 302
     assert DrugTest.objects.get().substances == "opiates"
@@ -290,7 +291,9 @@ def test_profile_header_says_where_in_custody_and_the_release_date(client, kw, p
 
 def test_a_contact_can_be_logged_straight_from_a_caseload_row(client, kw, ppo):
     page = sign_in(client, kw).get(reverse("home")).content.decode()
-    assert f'href="{reverse("offenders:contact-log", args=[ppo.pk])}"' in page
+    # The link carries the row (offenders.log_another): "Save and log another" goes on
+    # to the next person.
+    assert f'href="{reverse("offenders:contact-log", args=[ppo.pk])}?row=0"' in page
 
 
 def test_no_log_contact_link_where_the_person_is_read_only(client, ppo):
@@ -313,7 +316,7 @@ def test_every_radio_has_a_label_and_errors_link_to_a_real_field(client, kw, ppo
     for radio_id in radio_ids:
         assert f'for="{radio_id}"' in page
     bad = client.post(url, contact_form(kind="carrier pigeon")).content.decode()
-    target = re.search(r'<li><a href="#([^"]+)">Select a valid choice', bad)
+    target = re.search(r'<li><a href="#([^"]+)">Select the type of contact', bad)
     assert target and f'id="{target.group(1)}"' in bad
 
 
