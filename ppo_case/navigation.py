@@ -15,6 +15,7 @@ from access.policy import (
     can_see_aggregates,
     grant,
     may_check_arrivals,
+    may_review_retention,
     may_use_admin_site,
 )
 from offenders.compliance import can_see_compliance
@@ -54,6 +55,9 @@ def navigation_for(actor: Actor, path: str) -> list[NavItem]:
         items.append(("API clients", reverse("api-clients")))
     if can_read_audit_log(actor):
         items.append(("Audit log", reverse("audit-log")))
+    if may_review_retention(actor):
+        # Who is past the retention periods and due for review (issue 14).
+        items.append(("Retention", reverse("offenders:retention")))
     if may_use_admin_site(actor.user):
         items.append(("Administration", reverse("admin:index")))
     # The longest matching prefix wins, so /people/compliance/ is not also "People".

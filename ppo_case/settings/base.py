@@ -7,6 +7,9 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
+
+from ppo_case.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -27,9 +30,15 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI's files served from here, not a CDN: the CSP allows this site only.
+    "drf_spectacular_sidecar",
     "django_filters",
     "guardian",
     "axes",
+    # Two-factor sign-in (access.two_factor): authenticator-app codes and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "access",
     "offenders",
     "selection",
@@ -40,7 +49,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A request id for the log lines (ppo_case.logging), then /healthz answered before
+    # the HTTPS redirect and the host check, for a probe on 127.0.0.1 (ppo_case.health).
+    "ppo_case.logging.RequestIdMiddleware",
+    "ppo_case.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response ("Security headers").
+    "csp.middleware.CSPMiddleware",
+    "ppo_case.security_headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -50,6 +66,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "access.middleware.AuditContextMiddleware",
     "access.middleware.NoStoreMiddleware",
+    # After authentication: which second factor verified this session, then the rule that
+    # a session of someone with a second factor (or, when required, anyone) has used it.
+    "django_otp.middleware.OTPMiddleware",
+    "access.two_factor.TwoFactorMiddleware",
     # Axes last: it reads the outcome of authentication to lock out repeated failures.
     "axes.middleware.AxesMiddleware",
 ]
@@ -69,6 +89,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "ppo_case.context_processors.staff_context",
             ],
+            # {% load scroll_region %}: a wide table's focusable, labelled scroll box.
+            "libraries": {"scroll_region": "ppo_case.templatetags.scroll_region"},
         },
     },
 ]
@@ -103,6 +125,9 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+# NCSC password guidance: length (12 or more), a deny-list of common passwords (Django's
+# 20,000), no composition rules beyond refusing all-digit or name-like passwords, and no
+# forced expiry (Django has none).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -112,6 +137,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Two-factor sign-in (access.two_factor): when on, every staff page needs a code from an
+# authenticator app (or a recovery code) as well as the password; when off, only those who
+# have set it up must use it. On in production, off in the demo and the tests.
+PPO_REQUIRE_TWO_FACTOR = env.bool("PPO_REQUIRE_TWO_FACTOR", default=True)
+OTP_TOTP_ISSUER = "PPO Case"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -137,12 +167,65 @@ TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
 
+# Security headers on every response, in every environment (README "Security headers").
+# A strict CSP: scripts, styles, fonts and images from this site only, no inline script or
+# style, no eval, no plugins; nothing may frame the service and forms post only to it.
+# (csp.middleware.CSPMiddleware; Swagger UI's and the admin's pages work within it.)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # The design systems' and Swagger UI's CSS draw a few icons as data: URIs.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "manifest-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# ppo_case.security_headers: no camera, microphone, location or other powerful feature.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [
     ("govuk", BASE_DIR / "node_modules/govuk-frontend/dist/govuk"),
     ("moj", BASE_DIR / "node_modules/@ministryofjustice/frontend/moj"),
     BASE_DIR / "frontend/build",
+    # The project's own static files: the GOV.UK/MoJ start-up script, icons, print styles.
+    BASE_DIR / "static",
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -177,6 +260,18 @@ SPECTACULAR_SETTINGS = {
     ],
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ serves Swagger UI from drf-spectacular-sidecar's static files (no CDN) and
+    # its start-up script from a URL of its own (SpectacularSwaggerSplitView): the CSP holds.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Four records have a "status" with its own choices: each its own named enum.
+    "ENUM_NAME_OVERRIDES": {
+        "ActionStatusEnum": "pathways.models.ActionStatus",
+        "ReferralStatusEnum": "pathways.models.ReferralStatus",
+        "ReviewStatusEnum": "selection.models.ReviewStatus",
+        "ConferenceStatusEnum": "conferences.models.ConferenceStatus",
+    },
 }
 
 REDIS_URL = env("REDIS_URL", default="")
@@ -196,6 +291,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The tasks acknowledge late (selection.tasks): a worker reserves one message at a time,
 # so one that dies puts back only the task it was running.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The queue tasks are sent to and the worker reads: installations sharing one Redis (or a
+# test beside the others) each set their own.
+CELERY_TASK_DEFAULT_QUEUE = env("PPO_CELERY_QUEUE", default="celery")
 # Beat's schedule (`celery -A ppo_case beat`, docker-compose.yml). Fixed here: how often a
 # review falls due is the scheme's setting (access.Scheme), read by the sweep itself; beat
 # only wakes it daily. 02:30 London time happens exactly once every day: the clocks change
@@ -225,19 +323,14 @@ CELERY_BEAT_SCHEDULE = {
 
 GUARDIAN_RAISE_403 = False
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "axes": {"level": "WARNING"},
-        # WeasyPrint logs every step and page of every PDF at INFO ("Step 5 - Creating
-        # layout - Page 83"), and fontTools each font it subsets: noise in the log.
-        "weasyprint": {"level": "WARNING"},
-        "fontTools": {"level": "WARNING"},
-    },
-}
+# One console handler (stderr) for web, worker and beat, each line with its request id
+# and no query strings (ppo_case.logging). DJANGO_LOG_FORMAT: "text" (readable, the
+# default here) or "json" (one object a line: production's default).
+LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")
+LOG_FORMAT = env("DJANGO_LOG_FORMAT", default="text")
+LOGGING = logging_config(LOG_LEVEL, LOG_FORMAT)
+# The worker and beat keep this LOGGING (and its format) instead of Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # offenders.OffendingEvent's covering index (INCLUDE kind, category) is for PostgreSQL's
 # index-only scans in selection scoring; SQLite builds it as a plain (offender,

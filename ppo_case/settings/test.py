@@ -9,5 +9,7 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # exercised by the Celery round-trip test only.
 CELERY_TASK_ALWAYS_EAGER = True
 AXES_ENABLED = True
+# As in the demo: optional; the two-factor tests turn it on where they need it.
+PPO_REQUIRE_TWO_FACTOR = False
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
