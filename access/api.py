@@ -17,13 +17,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import django_filters
+import django_filters.fields
+from django import forms
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, ParseError
 from rest_framework.exceptions import ValidationError as DrfValidationError
@@ -39,7 +42,7 @@ from rest_framework.views import set_rollback
 
 from . import audit
 from .api_clients import ApiClientRateThrottle, ApiTokenAuthentication, IsApiClient
-from .errors import ApplicationError, NotPermitted, Refused
+from .errors import ApplicationError, NotPermitted, OutOfScope, Refused
 from .models import ApiClient, IdempotencyKey
 from .policy import Actor, actor_for
 
@@ -508,6 +511,117 @@ class PolicyFilterSet(django_filters.FilterSet):
                 self.form.add_error(name, "You cannot filter by this field")
                 valid = False
         return valid
+
+
+# --- Shared by every app's endpoints ---------------------------------------------------------
+# (offenders, pathways, selection, conferences and reporting serve their own api.py; what
+# they have in common is here, not imported from one another.)
+
+# The largest record number (a 64-bit key): beyond it a number is bad input, not a query.
+MAX_ID = 2**63 - 1
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Any unique string (a UUID): a repeat with the same key and body returns the "
+    "first response; the same key with a different body is refused (409). Kept 24 hours.",
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="The ETag of your last read of the record: 412 if it has changed since, "
+    "428 without it",
+)
+
+
+def record_id_parameter(what: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        "id", int, OpenApiParameter.PATH, description=f"The {what}'s record number"
+    )
+
+
+def record_number(text: Any) -> int | None:
+    """A record number from a path: a whole number from 1 to the largest key, else None
+    (so a huge or malformed id is a 404, never a query the database cannot run)."""
+    text = str(text)
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
+
+
+def record_in_scope(actor: Actor, record_type: str, pk: Any, records: models.QuerySet[Any]) -> Any:
+    """One record of `records` (a queryset a selector scoped to the actor) by number; a
+    404, audited, for a number outside it, exactly as for one that does not exist."""
+    number = record_number(pk)
+    found = records.filter(pk=number).first() if number is not None else None
+    if found is None:
+        audit.denied(actor, record_type, number or str(pk)[:40], "outside scope")
+        raise OutOfScope(record_type, pk)
+    return found
+
+
+def local_day(moment: dt.datetime) -> dt.date:
+    """The scheme's calendar day of a moment (the moment's own date at the calendar's ends,
+    where no local day exists)."""
+    try:
+        return timezone.localdate(moment)
+    except (OverflowError, ValueError):
+        return moment.date()
+
+
+class YesNoFilter(django_filters.ChoiceFilter):
+    """`true` or `false`; anything else is bad input (400), never silently ignored."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
+        super().__init__(*args, **kwargs)
+
+
+# updated_since beyond these is taken as these: nothing was recorded before 1900, and a
+# moment at the very ends of the calendar cannot be converted to UTC to be compared.
+_EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+_LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+
+
+class _MomentField(django_filters.fields.IsoDateTimeField):
+    def clean(self, value: Any) -> Any:
+        moment = super().clean(value)
+        if moment is None:
+            return None
+        try:
+            moment = moment.astimezone(dt.UTC)
+        except OverflowError:
+            return _EARLIEST if moment.year < 5000 else _LATEST
+        return min(max(moment, _EARLIEST), _LATEST)
+
+
+class SinceFilter(django_filters.IsoDateTimeFilter):
+    """`updated_since`: an ISO 8601 date-time."""
+
+    field_class = _MomentField
+
+
+class RecordNumberFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class PersonFilterSet(PolicyFilterSet):
+    """A list of people's records: `person=<id>` keeps one person's."""
+
+    person = RecordNumberFilter(
+        field_name="offender_id", min_value=1, max_value=MAX_ID, help_text="A person's id"
+    )
+
+
+class ListView(PartnerAPIView):
+    """A scoped list: django-filter's filters, then the allowed orderings."""
+
+    filter_backends = [DjangoFilterBackend, ApiOrderingFilter]
+    ordering = ["-id"]
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]

@@ -25,11 +25,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from access import audit
-from access.api import PartnerAPIView, PolicyFilterSet, error_responses, readable_fields
+from access.api import (
+    ListView,
+    PartnerAPIView,
+    PolicyFilterSet,
+    SinceFilter,
+    error_responses,
+    readable_fields,
+    record_id_parameter,
+    record_number,
+)
 from access.errors import OutOfScope
 from access.policy import RecordKind, grant
-from offenders.api import _ListView, _SinceFilter
-from pathways.api import record_id_parameter, record_number
 
 from . import selectors
 from .models import Attendance, CaseConference, ConferenceStatus
@@ -81,7 +88,7 @@ class ConferenceFilter(PolicyFilterSet):
     status = django_filters.ChoiceFilter(choices=ConferenceStatus.choices)
     held_from = django_filters.DateFilter(field_name="held_on", lookup_expr="gte")
     held_to = django_filters.DateFilter(field_name="held_on", lookup_expr="lte")
-    updated_since = _SinceFilter(
+    updated_since = SinceFilter(
         method="filter_updated_since", help_text="Created or closed from this moment on"
     )
 
@@ -93,7 +100,7 @@ class ConferenceFilter(PolicyFilterSet):
         return queryset.filter(Q(created_at__gte=value) | Q(closed_at__gte=value))
 
 
-class ConferenceList(_ListView):
+class ConferenceList(ListView):
     # For the schema's filter parameters only: rows come from the selectors.
     queryset = CaseConference.objects.none()
     serializer_class = ConferenceSerializer

@@ -16,7 +16,6 @@ sends the moment it started its previous sync.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from typing import Any
 
@@ -25,7 +24,6 @@ import django_filters.fields
 from django import forms
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Upper
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -33,10 +31,14 @@ from rest_framework.response import Response
 
 from access import audit
 from access.api import (
-    ApiOrderingFilter,
+    IDEMPOTENCY_PARAMETER,
+    MAX_ID,
     Conflict,
+    ListView,
     PartnerAPIView,
+    PersonFilterSet,
     PolicyFilterSet,
+    SinceFilter,
     check_if_match,
     error_body,
     error_responses,
@@ -67,19 +69,9 @@ from .serializers import (
 from .tiers import TIER_FIELD, with_tier
 
 K = RecordKind
-# The largest record number (a 64-bit key): beyond it a number is bad input, not a query.
-MAX_ID = 2**63 - 1
 LIST_ERRORS = error_responses(400, 401, 429)
 READ_ERRORS = error_responses(401, 404, 429)
 CREATE_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 429)
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    description="Any unique string (a UUID): a repeat with the same key and body returns the "
-    "first response; the same key with a different body is refused (409). Kept 24 hours.",
-)
-
 RETRY_AFTER = OpenApiParameter(
     "Retry-After",
     int,
@@ -128,37 +120,13 @@ class _CrnFilter(django_filters.CharFilter):
     field_class = _identifier_field(identifiers.normalise_crn)
 
 
-# updated_since beyond these is taken as these: nothing was recorded before 1900, and a
-# moment at the very ends of the calendar cannot be converted to UTC to be compared.
-_EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
-_LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
-
-
-class _MomentField(django_filters.fields.IsoDateTimeField):
-    def clean(self, value: Any) -> Any:
-        moment = super().clean(value)
-        if moment is None:
-            return None
-        try:
-            moment = moment.astimezone(dt.UTC)
-        except OverflowError:
-            return _EARLIEST if moment.year < 5000 else _LATEST
-        return min(max(moment, _EARLIEST), _LATEST)
-
-
-class _SinceFilter(django_filters.IsoDateTimeFilter):
-    """`updated_since`: an ISO 8601 date-time."""
-
-    field_class = _MomentField
-
-
 class PeopleFilter(PolicyFilterSet):
     pnc_id = _PncFilter(field_name="pnc_id", help_text="Only where your role may see PNC IDs")
     prison_number = _PrisonNumberFilter(
         field_name="prison_number", help_text="Only where your role may see prison numbers"
     )
     crn = _CrnFilter(field_name="crn", help_text="Only where your role may see CRNs")
-    updated_since = _SinceFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = SinceFilter(field_name="updated_at", lookup_expr="gte")
 
     guarded = {
         "pnc_id": (K.IDENTITY, "pnc_id"),
@@ -171,52 +139,37 @@ class PeopleFilter(PolicyFilterSet):
         fields: list[str] = []
 
 
-class _RecordNumberFilter(django_filters.NumberFilter):
-    field_class = forms.IntegerField
-
-
-class _PersonFilterSet(PolicyFilterSet):
-    person = _RecordNumberFilter(
-        field_name="offender_id", min_value=1, max_value=MAX_ID, help_text="A person's id"
-    )
-
-
-class OffendingEventFilter(_PersonFilterSet):
+class OffendingEventFilter(PersonFilterSet):
     kind = django_filters.ChoiceFilter(choices=EventKind.choices)
-    updated_since = _SinceFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = SinceFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = OffendingEvent
         fields: list[str] = []
 
 
-class ContactFilter(_PersonFilterSet):
-    updated_since = _SinceFilter(field_name="created_at", lookup_expr="gte")
+class ContactFilter(PersonFilterSet):
+    updated_since = SinceFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = Contact
         fields: list[str] = []
 
 
-class DrugTestFilter(_PersonFilterSet):
-    updated_since = _SinceFilter(field_name="updated_at", lookup_expr="gte")
+class DrugTestFilter(PersonFilterSet):
+    updated_since = SinceFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = DrugTest
         fields: list[str] = []
 
 
-class CustodyEpisodeFilter(_PersonFilterSet):
-    updated_since = _SinceFilter(field_name="updated_at", lookup_expr="gte")
+class CustodyEpisodeFilter(PersonFilterSet):
+    updated_since = SinceFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = CustodyEpisode
         fields: list[str] = []
-
-
-class _ListView(PartnerAPIView):
-    filter_backends = [DjangoFilterBackend, ApiOrderingFilter]
-    ordering = ["-id"]
 
 
 # --- People ---------------------------------------------------------------------------------
@@ -234,7 +187,7 @@ def _people(actor: Actor) -> QuerySet[Offender]:
     return people
 
 
-class PeopleList(_ListView):
+class PeopleList(ListView):
     # For the schema's filter parameters only: rows come from the selectors.
     queryset = Offender.objects.none()
     serializer_class = PersonSerializer
@@ -394,7 +347,7 @@ def _event_create(actor: Actor, data: dict[str, Any]) -> tuple[OffendingEvent, i
     return event, status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
 
 
-class OffendingEventList(_ListView):
+class OffendingEventList(ListView):
     # For the schema's filter parameters only: rows come from the selectors.
     queryset = OffendingEvent.objects.none()
     serializer_class = OffendingEventSerializer
@@ -464,7 +417,7 @@ class OffendingEventList(_ListView):
 # --- Contacts ----------------------------------------------------------------------------------
 
 
-class ContactList(_ListView):
+class ContactList(ListView):
     # For the schema's filter parameters only: rows come from the selectors.
     queryset = Contact.objects.none()
     serializer_class = ContactSerializer
@@ -525,7 +478,7 @@ class ContactList(_ListView):
 # --- Drug tests ----------------------------------------------------------------------------------
 
 
-class DrugTestList(_ListView):
+class DrugTestList(ListView):
     # For the schema's filter parameters only: rows come from the selectors.
     queryset = DrugTest.objects.none()
     serializer_class = DrugTestSerializer
@@ -582,7 +535,7 @@ class DrugTestList(_ListView):
 # --- Custody ----------------------------------------------------------------------------------
 
 
-class CustodyEpisodeList(_ListView):
+class CustodyEpisodeList(ListView):
     # For the schema's filter parameters only: rows come from the selectors.
     queryset = CustodyEpisode.objects.none()
     serializer_class = CustodyEpisodeSerializer

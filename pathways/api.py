@@ -25,31 +25,33 @@ import datetime as dt
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from access import audit
 from access.api import (
+    IDEMPOTENCY_PARAMETER,
+    IF_MATCH,
+    ListView,
     PartnerAPIView,
+    PersonFilterSet,
+    SinceFilter,
+    YesNoFilter,
     check_if_match,
     error_responses,
     etag_for,
     idempotent_create,
+    local_day,
     readable_fields,
+    record_id_parameter,
+    record_in_scope,
 )
-from access.errors import ApplicationError, OutOfScope, Refused
+from access.errors import ApplicationError, Refused
 from access.policy import Actor, RecordKind
-from offenders.api import (
-    IDEMPOTENCY_PARAMETER,
-    MAX_ID,
-    _ListView,
-    _PersonFilterSet,
-    _SinceFilter,
-)
 
 from . import selectors, services
 from .models import PATHWAYS, Action, ActionStatus, Pathway, Referral, ReferralStatus
@@ -67,58 +69,6 @@ LIST_ERRORS = error_responses(400, 401, 403, 429)
 READ_ERRORS = error_responses(401, 403, 404, 429)
 UPDATE_ERRORS = error_responses(400, 401, 403, 404, 412, 413, 428, 429)
 CREATE_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 429)
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    str,
-    OpenApiParameter.HEADER,
-    required=True,
-    description="The ETag of your last read of the record: 412 if it has changed since, "
-    "428 without it",
-)
-
-
-def record_id_parameter(what: str) -> OpenApiParameter:
-    return OpenApiParameter(
-        "id", int, OpenApiParameter.PATH, description=f"The {what}'s record number"
-    )
-
-
-def record_number(text: Any) -> int | None:
-    """A record number from a path: a whole number from 1 to the largest key, else None
-    (so a huge or malformed id is a 404, never a query the database cannot run)."""
-    text = str(text)
-    if not text.isascii() or not text.isdigit() or len(text) > 19:
-        return None
-    number = int(text)
-    return number if 1 <= number <= MAX_ID else None
-
-
-def record_in_scope(actor: Actor, record_type: str, pk: Any, records: QuerySet[Any]) -> Any:
-    """One record of `records` (a queryset a selector scoped to the actor) by number; a
-    404, audited, for a number outside it, exactly as for one that does not exist."""
-    number = record_number(pk)
-    found = records.filter(pk=number).first() if number is not None else None
-    if found is None:
-        audit.denied(actor, record_type, number or str(pk)[:40], "outside scope")
-        raise OutOfScope(record_type, pk)
-    return found
-
-
-class YesNoFilter(django_filters.ChoiceFilter):
-    """`true` or `false`; anything else is bad input (400), never silently ignored."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
-        super().__init__(*args, **kwargs)
-
-
-def local_day(moment: dt.datetime) -> dt.date:
-    """The scheme's calendar day of a moment (the moment's own date at the calendar's ends,
-    where no local day exists)."""
-    try:
-        return timezone.localdate(moment)
-    except (OverflowError, ValueError):
-        return moment.date()
 
 
 def _readable(actor: Actor, serializer_class: type[Any]) -> frozenset[str]:
@@ -134,7 +84,7 @@ def _as_of(filterset: django_filters.FilterSet) -> dt.date:
 # --- Actions ---------------------------------------------------------------------------------
 
 
-class ActionFilter(_PersonFilterSet):
+class ActionFilter(PersonFilterSet):
     status = django_filters.ChoiceFilter(choices=ActionStatus.choices)
     pathway = django_filters.ChoiceFilter(field_name="pathway__code", choices=PATHWAYS)
     mine = YesNoFilter(
@@ -144,7 +94,7 @@ class ActionFilter(_PersonFilterSet):
         method="filter_overdue",
         help_text="true: still open and due before today, as the overdue-actions page",
     )
-    updated_since = _SinceFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = SinceFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Action
@@ -183,7 +133,7 @@ ACTION_EXAMPLE = {
 }
 
 
-class ActionList(_ListView):
+class ActionList(ListView):
     # For the schema's filter parameters only: rows come from the selectors.
     queryset = Action.objects.none()
     serializer_class = ActionSerializer
@@ -267,11 +217,11 @@ class ActionDetail(PartnerAPIView):
 # --- Referrals -------------------------------------------------------------------------------
 
 
-class ReferralFilter(_PersonFilterSet):
+class ReferralFilter(PersonFilterSet):
     status = django_filters.ChoiceFilter(choices=ReferralStatus.choices)
     pathway = django_filters.ChoiceFilter(field_name="pathway__code", choices=PATHWAYS)
     open = YesNoFilter(method="filter_open", help_text="true: open today (false: closed)")
-    updated_since = _SinceFilter(
+    updated_since = SinceFilter(
         method="filter_updated_since",
         help_text="Opened or closed on the London day of this moment or later",
     )
@@ -312,7 +262,7 @@ REFERRAL_EXAMPLE = {
 }
 
 
-class ReferralList(_ListView):
+class ReferralList(ListView):
     # For the schema's filter parameters only: rows come from the selectors.
     queryset = Referral.objects.none()
     serializer_class = ReferralSerializer

@@ -25,10 +25,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from access import audit
-from access.api import PartnerAPIView, error_responses, readable_fields
+from access.api import (
+    ListView,
+    PartnerAPIView,
+    PersonFilterSet,
+    SinceFilter,
+    YesNoFilter,
+    error_responses,
+    local_day,
+    readable_fields,
+    record_id_parameter,
+    record_in_scope,
+)
 from access.policy import Read, RecordKind, grant
-from offenders.api import _ListView, _PersonFilterSet, _SinceFilter
-from pathways.api import YesNoFilter, local_day, record_id_parameter, record_in_scope
 
 from . import review_selectors
 from .models import Review, ReviewKind, ReviewStatus
@@ -55,13 +64,13 @@ REVIEW_EXAMPLE = {
 }
 
 
-class ReviewFilter(_PersonFilterSet):
+class ReviewFilter(PersonFilterSet):
     kind = django_filters.ChoiceFilter(choices=ReviewKind.choices)
     status = django_filters.ChoiceFilter(choices=ReviewStatus.choices)
     overdue = YesNoFilter(
         method="filter_overdue", help_text="true: open and past its due date, as on the page"
     )
-    updated_since = _SinceFilter(
+    updated_since = SinceFilter(
         method="filter_updated_since",
         help_text="Raised from this moment on, or closed on its London day or later",
     )
@@ -90,7 +99,7 @@ def _readable(view: PartnerAPIView) -> frozenset[str]:
     return readable_fields(view.actor, RecordKind.SELECTION, list(ReviewSerializer().fields))
 
 
-class ReviewList(_ListView):
+class ReviewList(ListView):
     # For the schema's filter parameters only: rows come from the selectors.
     queryset = Review.objects.none()
     serializer_class = ReviewSerializer
