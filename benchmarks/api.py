@@ -118,12 +118,16 @@ def _retire(client: ApiClient) -> None:
     get_user_model().objects.filter(pk=client.user_id).update(is_active=False)
 
 
-def _get(server: Server, path: str, token: str) -> tuple[int, float]:
+def _get(
+    server: Server, path: str, token: str, headers: dict[str, str] | None = None
+) -> tuple[int, float]:
+    """One GET with the bearer `token`, or with `headers` instead (the page benchmark's
+    session cookie); its status and seconds."""
     parts = urllib.parse.urlsplit(server.url)
     start = time.perf_counter()
     conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
     try:
-        conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+        conn.request("GET", path, headers=headers or {"Authorization": f"Bearer {token}"})
         response = conn.getresponse()
         response.read()
         status = response.status
@@ -132,7 +136,14 @@ def _get(server: Server, path: str, token: str) -> tuple[int, float]:
     return status, time.perf_counter() - start
 
 
-def _load(server: Server, paths: list[str], token: str, clients: int, seconds: float) -> Load:
+def _load(
+    server: Server,
+    paths: list[str],
+    token: str,
+    clients: int,
+    seconds: float,
+    headers: dict[str, str] | None = None,
+) -> Load:
     """`clients` threads, each sending the next of `paths` as soon as it has an answer."""
     result = Load()
     lock = threading.Lock()
@@ -144,7 +155,7 @@ def _load(server: Server, paths: list[str], token: str, clients: int, seconds: f
         failed: dict[str, int] = {}
         while time.perf_counter() < stop_at:
             try:
-                status, elapsed = _get(server, rng.choice(paths), token)
+                status, elapsed = _get(server, rng.choice(paths), token, headers)
             except OSError as error:
                 failed[type(error).__name__] = failed.get(type(error).__name__, 0) + 1
                 continue

@@ -107,7 +107,17 @@ TABLES = [
     "offenders_custodyepisode",
     "offenders_drugtest",
     "selection_riskassessment",
+    "offenders_contact",
 ]
+
+# Staff for the page benchmark (--key-workers N): a PPO manager and N key workers at the
+# builder's probation service, the PPOs shared among the key workers in turn. Reused by
+# username; their password is STAFF_PASSWORD (a benchmark database only).
+STAFF_MANAGER = "bench-manager"
+STAFF_KEY_WORKER = "bench-key-worker-{}"
+STAFF_PASSWORD = "benchmark-only-password"  # noqa: S105
+CONTACT_KINDS = {"office": 50, "home_visit": 20, "phone": 25, "outreach": 5}
+CONTACT_OUTCOMES = {"attended": 85, "failed": 10, "excused": 5}
 
 # Names are made of these, so no real person's name is used on purpose.
 SYLLABLES = (  # noqa: SIM905
@@ -158,6 +168,9 @@ class Built:
     rows: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     top_decile_share: float | None = None
+    # The page benchmark's staff (usernames to ids) and its heavy PPO, when built.
+    staff: dict[str, int] = field(default_factory=dict)
+    heavy_ppo: int | None = None
 
 
 def sizes(scale: float) -> dict[str, int]:
@@ -282,7 +295,18 @@ def _weighted(rng: random.Random, weights: dict[str, float], k: int) -> list[str
 class _Plan:
     """The people and their activity, drawn once; the tables are written from it."""
 
-    def __init__(self, *, offenders: int, events: int, ppos: int, seed: int, as_of: dt.date):
+    def __init__(
+        self,
+        *,
+        offenders: int,
+        events: int,
+        ppos: int,
+        seed: int,
+        as_of: dt.date,
+        key_workers: Sequence[int] = (),
+        heavy_events: int = 0,
+        heavy_contacts: int = 0,
+    ):
         self.rng = random.Random(seed)
         self.as_of = as_of
         self.count = offenders
@@ -308,6 +332,17 @@ class _Plan:
             in_custody.add(rng.randrange(offenders))
         self.in_custody = sorted(in_custody)
         self.released = sorted(rng.sample(range(offenders), offenders * 8 // 100))
+        # The page benchmark: PPOs shared among key workers in turn, and one PPO (the
+        # first) with a long history, its events on top of the drawn ones.
+        self.key_worker = {
+            index: key_workers[n % len(key_workers)]
+            for n, index in enumerate(self.ppos)
+            if key_workers
+        }
+        self.heavy = self.ppos[0] if (heavy_events or heavy_contacts) and self.ppos else None
+        self.heavy_events = heavy_events if self.heavy is not None else 0
+        self.heavy_contacts = heavy_contacts if self.heavy is not None else 0
+        self.events = max(0, events - self.heavy_events)
 
 
 def _offender_rows(plan: _Plan) -> Iterator[tuple[Any, ...]]:
@@ -350,6 +385,7 @@ def _offender_rows(plan: _Plan) -> Iterator[tuple[Any, ...]]:
             "",
             created,
             updated,
+            plan.key_worker.get(index),
         )
 
 
@@ -375,6 +411,7 @@ OFFENDER_COLUMNS = [
     ("scaled_approach", "varchar"),
     ("created_at", "timestamptz"),
     ("updated_at", "timestamptz"),
+    ("key_worker_id", "int4"),
 ]
 
 
@@ -429,6 +466,24 @@ def _event_rows(plan: _Plan, police: int, counts: list[int]) -> Iterator[tuple[A
                 None if kind in no_category else category,
                 occurred,
                 recorded,
+                police,
+                f"B{number:09d}",
+                "",
+            )
+    if plan.heavy is not None:
+        # The heavy PPO's long history, spread over the same years.
+        for _ in range(plan.heavy_events):
+            number += 1
+            counts[plan.heavy] += 1
+            d = rng.randrange(days)
+            kind = rng.choices(kinds, cum_weights=kind_cumulative)[0]
+            category = rng.choices(category_ids, cum_weights=category_cumulative)[0]
+            yield (
+                ids[plan.heavy],
+                kind,
+                None if kind in no_category else category,
+                dates[d],
+                dates[min(last, d + int(rng.random() * 11))],
                 police,
                 f"B{number:09d}",
                 "",
@@ -615,6 +670,82 @@ RISK_COLUMNS = [
 ]
 
 
+def _contact_rows(plan: _Plan, contacts: int, probation: int) -> Iterator[tuple[Any, ...]]:
+    """`contacts` contacts of current PPOs over the last two years (the heavy PPO's
+    `heavy_contacts` among them), each by the person's key worker at the probation
+    service; none without a key worker to make them."""
+    if not plan.key_worker or contacts <= 0:
+        return
+    rng = plan.rng
+    now = dt.datetime.combine(plan.as_of, dt.time(hour=12), tzinfo=dt.UTC)
+    kinds, kind_weights = list(CONTACT_KINDS), list(CONTACT_KINDS.values())
+    outcomes, outcome_weights = list(CONTACT_OUTCOMES), list(CONTACT_OUTCOMES.values())
+    heavy = plan.heavy_contacts if plan.heavy is not None else 0
+    others = [index for index in plan.ppos if index != plan.heavy]
+    who = [plan.heavy] * min(heavy, contacts) + rng.choices(
+        others or plan.ppos, k=max(0, contacts - heavy)
+    )
+    created = timezone.now()
+    for index in who:
+        assert index is not None
+        at = now - dt.timedelta(seconds=rng.randint(3_600, 730 * 86_400))
+        kind = rng.choices(kinds, kind_weights)[0]
+        yield (
+            plan.ids[index],
+            plan.key_worker[index],
+            probation,
+            at,
+            kind,
+            kind != "phone",
+            rng.choices(outcomes, outcome_weights)[0],
+            "",
+            False,
+            created,
+        )
+
+
+CONTACT_COLUMNS = [
+    ("offender_id", "bigint"),
+    ("worker_id", "int4"),
+    ("agency_id", "bigint"),
+    ("occurred_at", "timestamptz"),
+    ("kind", "varchar"),
+    ("face_to_face", "bool"),
+    ("outcome", "varchar"),
+    ("note", "text"),
+    ("enforcement_flagged", "bool"),
+    ("created_at", "timestamptz"),
+]
+
+
+def _staff(key_workers: int, probation: int) -> dict[str, int]:
+    """A PPO manager and `key_workers` key workers at the probation service (reused by
+    username, memberships made once): usernames to user ids."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from access.models import Membership, Role
+
+    if key_workers <= 0:
+        return {}
+    password = make_password(STAFF_PASSWORD)
+    wanted = [(STAFF_MANAGER, Role.PPO_MANAGER)] + [
+        (STAFF_KEY_WORKER.format(n), Role.KEY_WORKER) for n in range(1, key_workers + 1)
+    ]
+    ids: dict[str, int] = {}
+    for username, role in wanted:
+        user, _ = get_user_model().objects.get_or_create(
+            username=username,
+            defaults={"password": password, "first_name": "Bench", "last_name": username},
+        )
+        if not Membership.objects.filter(user=user).exists():
+            Membership.objects.create(
+                user=user, agency_id=probation, role=role, started_on=dt.date(2020, 1, 1)
+            )
+        ids[username] = user.pk
+    return ids
+
+
 # ---------------------------------------------------------------------------- build
 
 
@@ -634,8 +765,17 @@ def build(
     as_of: dt.date | None = None,
     force: bool = False,
     report: Callable[[str], None] = print,
+    key_workers: int = 0,
+    contacts: int = 0,
+    heavy_events: int = 0,
+    heavy_contacts: int = 0,
 ) -> Built:
     """Fill the migrated PostgreSQL database Django is connected to; see the module doc.
+
+    The page benchmark's extras, all off by default: `key_workers` (a PPO manager and that
+    many key workers at the probation service, the PPOs shared among them), `contacts`
+    (of PPOs by their key workers; needs key workers) and a heavy PPO with `heavy_events`
+    more events (out of `events`) and `heavy_contacts` of the contacts.
 
     Raises BuildRefused, with what to do, if the database is not one to fill."""
     as_of = as_of or timezone.localdate()
@@ -643,6 +783,10 @@ def build(
         raise BuildRefused("Call build() outside a transaction: it commits, then vacuums.")
     if ppos * 4 > offenders:
         raise BuildRefused("ppos must be at most a quarter of offenders")
+    if contacts and not key_workers:
+        raise BuildRefused("contacts need key workers to make them (key_workers=3)")
+    if heavy_events > events:
+        raise BuildRefused("heavy_events must be at most events")
     start = time.perf_counter()
     built = Built(as_of=as_of, agencies={})
     with transaction.atomic():
@@ -651,7 +795,18 @@ def build(
         # Check each COPY's foreign keys when it ends, not all 10 million at commit.
         _execute("SET CONSTRAINTS ALL IMMEDIATE")
         built.agencies = _agencies()
-        plan = _Plan(offenders=offenders, events=events, ppos=ppos, seed=seed, as_of=as_of)
+        built.staff = _staff(key_workers, built.agencies["probation"])
+        plan = _Plan(
+            offenders=offenders,
+            events=events,
+            ppos=ppos,
+            seed=seed,
+            as_of=as_of,
+            key_workers=[pk for name, pk in built.staff.items() if name != STAFF_MANAGER],
+            heavy_events=heavy_events,
+            heavy_contacts=heavy_contacts,
+        )
+        built.heavy_ppo = plan.ids[plan.heavy] if plan.heavy is not None else None
         counts = [0] * offenders
         prisons = [built.agencies["prison_a"], built.agencies["prison_b"]]
         tests_by = [built.agencies["treatment"], built.agencies["probation"]]
@@ -664,6 +819,7 @@ def build(
             ("offenders_custodyepisode", CUSTODY_COLUMNS, _custody_rows(plan, prisons)),
             ("offenders_drugtest", DRUG_TEST_COLUMNS, _drug_test_rows(plan, tests_by)),
             ("selection_riskassessment", RISK_COLUMNS, _risk_rows(plan, probation)),
+            ("offenders_contact", CONTACT_COLUMNS, _contact_rows(plan, contacts, probation)),
         ]
         for table, columns, rows in steps:
             began = time.perf_counter()
@@ -726,6 +882,10 @@ def main() -> int:
     parser.add_argument("--ppos", type=int, help="default 8,000 × scale")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--force", action="store_true", help="empty the builder's tables first")
+    parser.add_argument("--key-workers", type=int, default=0, help="staff for the pages (0)")
+    parser.add_argument("--contacts", type=int, default=0, help="contacts of PPOs (0)")
+    parser.add_argument("--heavy-events", type=int, default=0, help="one PPO's extra events")
+    parser.add_argument("--heavy-contacts", type=int, default=0, help="its share of contacts")
     args = parser.parse_args()
     wanted = sizes(args.scale)
     for name in wanted:
@@ -736,7 +896,15 @@ def main() -> int:
         f"{wanted['ppos']:,} PPOs (seed {args.seed}) in {connection.settings_dict['NAME']}"
     )
     try:
-        built = build(**wanted, seed=args.seed, force=args.force)
+        built = build(
+            **wanted,
+            seed=args.seed,
+            force=args.force,
+            key_workers=args.key_workers,
+            contacts=args.contacts,
+            heavy_events=args.heavy_events,
+            heavy_contacts=args.heavy_contacts,
+        )
     except BuildRefused as refused:
         print(f"refused: {refused}", file=sys.stderr)
         return 2
