@@ -80,6 +80,7 @@ from .tiers import (
 OFFENDER = "offenders.offender"
 
 SORT_KEYS = (
+    "need",
     "name",
     "status",
     "strand",
@@ -89,7 +90,19 @@ SORT_KEYS = (
     "contacts",
     "tests",
 )
-COMPLIANCE_SORT_KEYS = frozenset({"last_contact", "contacts", "tests"})
+COMPLIANCE_SORT_KEYS = frozenset({"need", "last_contact", "contacts", "tests"})
+# The default order for a reader who sees compliance (issue 13.3): who most needs a contact.
+NEED_SORT = "need"
+
+# "Needs action" (issue 13.2): a caseload filter, and the manager's home panels that count it.
+# A person counts as "no contact" after this many days without an attended contact.
+NO_CONTACT_DAYS = 14
+NEED_BELOW_TARGET = "below_target"
+NEED_NO_CONTACT = "no_contact"
+NEED_LABELS: dict[str, str] = {
+    NEED_BELOW_TARGET: "Below this week's contact or drug test target",
+    NEED_NO_CONTACT: f"No attended contact for {NO_CONTACT_DAYS} days or more",
+}
 DIRECTIONS = ("asc", "desc")
 
 # Domain orders for the categorical columns: community first; the most worrying grade first.
@@ -112,13 +125,16 @@ class CaseloadQuery:
     grade: str = ""
     tier: str = ""
     worker: int | None = None
+    need: str = ""
     sort: str = "name"
     direction: str = "asc"
     ignored: tuple[str, ...] = ()
 
     @property
     def filtered(self) -> bool:
-        return bool(self.strand or self.status or self.grade or self.tier or self.worker)
+        return bool(
+            self.strand or self.status or self.grade or self.tier or self.worker or self.need
+        )
 
     def filter_params(self) -> dict[str, str]:
         params = {
@@ -128,6 +144,7 @@ class CaseloadQuery:
             "tier": self.tier,
         }
         params["worker"] = str(self.worker) if self.worker else ""
+        params["need"] = self.need
         return {k: v for k, v in params.items() if v}
 
 
@@ -193,14 +210,27 @@ def read_caseload_query(
         else:
             ignored.append(f"“{worker_text[:40]}” is not a worker, so that filter was not applied.")
 
-    sort = str(params.get("sort", "") or "").strip() or "name"
+    need = str(params.get("need", "") or "").strip()
+    if need and not shows_compliance:
+        ignored.append("That filter is not available to you, so it was not applied.")
+        need = ""
+    elif need and need not in NEED_LABELS:
+        ignored.append(f"“{need[:40]}” is not a need we can list, so that filter was not applied.")
+        need = ""
+
+    # Issue 13.3: by need (who most needs a contact first) for a reader of compliance.
+    default_sort = NEED_SORT if shows_compliance else "name"
+    default_label = "need" if shows_compliance else "name"
+    sort = str(params.get("sort", "") or "").strip() or default_sort
     if (
         sort not in SORT_KEYS
         or (sort in COMPLIANCE_SORT_KEYS and not shows_compliance)
         or (sort in SORT_FIELDS and SORT_FIELDS[sort] not in fields)
     ):
-        ignored.append(f"The list cannot be sorted by “{sort[:40]}”, so it is sorted by name.")
-        sort = "name"
+        ignored.append(
+            f"The list cannot be sorted by “{sort[:40]}”, so it is sorted by {default_label}."
+        )
+        sort = default_sort
     direction = str(params.get("dir", "") or "").strip() or "asc"
     if direction not in DIRECTIONS:
         ignored.append(
@@ -214,6 +244,7 @@ def read_caseload_query(
         grade=grade,
         tier=tier,
         worker=worker,
+        need=need,
         sort=sort,
         direction=direction,
         ignored=tuple(ignored),
@@ -289,6 +320,21 @@ class Caseload:
     @property
     def shows_tier(self) -> bool:
         return TIER_FIELD in self.fields
+
+    @property
+    def need_label(self) -> str:
+        return NEED_LABELS.get(self.query.need, "")
+
+    @property
+    def need_choices(self) -> list[tuple[str, str]]:
+        return list(NEED_LABELS.items()) if self.shows_compliance else []
+
+    @property
+    def by_need_href(self) -> str:
+        """The list in its default order (by need), keeping the filters; "" if not offered."""
+        if not self.shows_compliance:
+            return ""
+        return f"?{urlencode({**self.query.filter_params(), 'sort': NEED_SORT, 'dir': 'asc'})}"
 
     @property
     def tier_label(self) -> str:
@@ -370,7 +416,45 @@ def _last_contact_key(row: CaseloadRow) -> float:
     return float("inf") if row.days_since_contact is None else row.days_since_contact
 
 
+def contacts_short(row: CaseloadRow) -> int | None:
+    """How many attended contacts this person is short of this week's target, or None
+    when no contact target applies (in custody, on no tier, compliance not shown)."""
+    if row.this_week is None or not row.this_week.contacts.applies:
+        return None
+    measure = row.this_week.contacts
+    return max((measure.target or 0) - measure.done, 0)
+
+
+def _need_key(row: CaseloadRow) -> tuple[int, float] | None:
+    # Ascending = most need first: furthest below this week's contact target, then
+    # longest since the last attended contact (never contacted: longest of all).
+    short = contacts_short(row)
+    if short is None:
+        return None
+    return (-short, -_last_contact_key(row))
+
+
+def needs(row: CaseloadRow, need: str) -> bool:
+    """Whether a caseload row is one the "needs action" filter `need` lists. The home
+    page's panels count the rows this keeps, so a count and its list always agree."""
+    if row.this_week is None:
+        return False
+    if need == NEED_BELOW_TARGET:
+        return row.this_week.below_target
+    if need == NEED_NO_CONTACT:
+        if not row.this_week.contacts.applies:
+            return False
+        days = row.days_since_contact
+        return days is None or days >= NO_CONTACT_DAYS
+    return True
+
+
+def rows_needing(rows: list[CaseloadRow], need: str) -> list[CaseloadRow]:
+    return [row for row in rows if needs(row, need)] if need else list(rows)
+
+
 SORTERS: dict[str, Callable[[CaseloadRow], Any]] = {
+    "need": _need_key,
     "name": _name_key,
     "status": lambda row: STATUS_ORDER.get(getattr(row.offender, "current_status", ""), 9),
     # By the strands as the column lists them; nobody on a strand comes last.
@@ -398,6 +482,9 @@ def _columns(caseload: Caseload) -> list[Column]:
     query = caseload.query
     fields = caseload.fields
     spec: list[tuple[str, str, bool, bool]] = [("name", "Name", True, False)]
+    if caseload.shows_actions:
+        # Issue 13.3: "Log contact" beside the name, reachable without scrolling sideways.
+        spec.append(("actions", "Actions", False, False))
     if "pnc_id" not in fields and "date_of_birth" in fields:
         # Without a PNC ID to tell namesakes apart, the date of birth does.
         spec.append(("date_of_birth", "Date of birth", False, False))
@@ -419,8 +506,6 @@ def _columns(caseload: Caseload) -> list[Column]:
             ("contacts", "Contacts this week", True, False),
             ("tests", "Drug tests this week", True, False),
         ]
-    if caseload.shows_actions:
-        spec.append(("actions", "Actions", False, False))
     columns = []
     for key, label, sortable, numeric in spec:
         if not sortable:
@@ -522,7 +607,7 @@ def caseload_page(
                 row.days_since_contact = (actor.as_of - timezone.localtime(last, zone).date()).days
             row.this_week = table.get(offender.pk, week)
         rows.append(row)
-    rows = sort_rows(rows, query.sort, query.direction)
+    rows = sort_rows(rows_needing(rows, query.need), query.sort, query.direction)
 
     # The levels the rows are measured against: the chosen tier's, or every tier's.
     shown_tiers = [query.tier] if query.tier in ON_A_TIER else list(ON_A_TIER)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -13,12 +14,29 @@ from django.shortcuts import render
 from access.models import Role
 from access.policy import Actor, actor_for, can_read_audit_log, may_use_admin_site
 from conferences.selectors import due_count, next_conference_by_person
-from offenders.caseload import Caseload, CaseloadRow, Column, caseload_page
+from offenders.caseload import (
+    NEED_BELOW_TARGET,
+    NEED_LABELS,
+    NEED_NO_CONTACT,
+    Caseload,
+    CaseloadRow,
+    Column,
+    caseload_page,
+    rows_needing,
+)
 from offenders.custody_release import alert_list, release_plans_due
 from offenders.enforcement import overdue_cases
 from offenders.log_another import log_contact_query, next_to_log
 from reporting.selectors import scheme_by_age_and_sex, scheme_headline
 from selection.review_selectors import person_reviews_url, reviews_due, reviews_due_by_person
+
+# The headline's figures that are a caseload filter: each links to exactly the people it counts.
+HEADLINE_FILTERS: dict[str, dict[str, str]] = {
+    "PPOs on the scheme": {"tier": "ppo"},
+    "In the community": {"tier": "ppo", "status": "community"},
+    "In custody, sentenced": {"tier": "ppo", "status": "custody"},
+    "Remanded in custody": {"tier": "ppo", "status": "remand"},
+}
 
 REVIEWS_DUE_COLUMN = "reviews_due"
 NEXT_CONFERENCE_COLUMN = "next_conference"
@@ -37,6 +55,50 @@ class HomeRow(CaseloadRow):
     next_conference: str = ""
 
 
+@dataclass(frozen=True)
+class Panel:
+    """One "needs action" count on the manager's home, and the list it counts."""
+
+    key: str
+    label: str
+    count: int
+    href: str
+
+
+def needs_action(caseload: Caseload, actor: Actor) -> list[Panel]:
+    """The manager's "needs action" panels (issue 13.2), each counted from the same rows
+    and the same rule (`offenders.caseload.rows_needing`) as the caseload filter it links
+    to, so a count always equals the rows behind its link."""
+    rows = caseload.rows if not caseload.query.filtered else caseload_page(user=actor).rows
+    return [
+        Panel(
+            need, NEED_LABELS[need], len(rows_needing(rows, need)), f"?{urlencode({'need': need})}"
+        )
+        for need in (NEED_BELOW_TARGET, NEED_NO_CONTACT)
+    ]
+
+
+@dataclass(frozen=True)
+class LinkedFigure:
+    """A headline figure, with the caseload filter listing exactly whom it counts ("" if none)."""
+
+    label: str
+    value: Any
+    href: str = ""
+
+
+def linked_headline(figures: list[Any]) -> list[LinkedFigure]:
+    """The headline figures, each that is a caseload filter with its link."""
+    return [
+        LinkedFigure(
+            f.label,
+            f.value,
+            f"?{urlencode(HEADLINE_FILTERS[f.label])}" if f.label in HEADLINE_FILTERS else "",
+        )
+        for f in figures
+    ]
+
+
 def with_reviews_due(actor: Actor, caseload: Caseload) -> list[CaseloadRow]:
     """The caseload's rows with each person's number of open reviews (one query), and the
     "Reviews due" column before the row actions, for a reader who may read reviews; the
@@ -53,9 +115,7 @@ def with_reviews_due(actor: Actor, caseload: Caseload) -> list[CaseloadRow]:
         for row in caseload.rows
     ]
     column = Column(REVIEWS_DUE_COLUMN, "Reviews due", numeric=True)
-    keys = [c.key for c in caseload.columns]
-    at = keys.index("actions") if "actions" in keys else len(keys)
-    caseload.columns = [*caseload.columns[:at], column, *caseload.columns[at:]]
+    caseload.columns = [*caseload.columns, column]
     return rows
 
 
@@ -78,9 +138,7 @@ def with_next_conference(
         home_row.next_conference = found.get(row.offender.pk, "")
         with_column.append(home_row)
     column = Column(NEXT_CONFERENCE_COLUMN, "Next conference")
-    keys = [c.key for c in caseload.columns]
-    at = keys.index("actions") if "actions" in keys else len(keys)
-    caseload.columns = [*caseload.columns[:at], column, *caseload.columns[at:]]
+    caseload.columns = [*caseload.columns, column]
     return with_column
 
 
@@ -119,6 +177,9 @@ def home(request: HttpRequest) -> HttpResponse:
                 user=actor, mine=actor.role == Role.KEY_WORKER
             )
         if actor.role == Role.PPO_MANAGER:
-            context["headline"] = scheme_headline(user=actor)
+            context["headline"] = linked_headline(scheme_headline(user=actor))
+            context["headline_ppos_only"] = True
+            if caseload.shows_compliance:
+                context["needs_action"] = needs_action(caseload, actor)
             context["conferences_due"] = due_count(user=actor)
     return render(request, template, context)

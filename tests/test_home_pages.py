@@ -125,3 +125,108 @@ def test_user_without_membership_is_told_so(client, db):
 
     page = home(client, UserFactory()).content.decode()
     assert "You have no current role on the scheme" in page
+
+
+# --- The PPO manager's "needs action" panels and headline (issue 13.2) -------------------------
+
+
+def _at(day: int, hour: int = 9):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime(2025, 6, day, hour, tzinfo=ZoneInfo("Europe/London"))
+
+
+@pytest.fixture
+def manager_day(db, time_machine):
+    """Wednesday 18 June 2025; the week from Monday 16 June. Built without the caseload code:
+    who is below target, who has had no contact for 14 days, who is PPO, IOM or DYO."""
+    import datetime as dt
+
+    from tests.factories import ContactFactory
+
+    time_machine.move_to(_at(18, 12), tick=False)
+    kw = staff(Role.KEY_WORKER, username="kw")
+
+    def person(name, kind=ProgrammeKind.PPO, contacts=(), custody=False):
+        p = OffenderFactory(last_name=name, key_worker=kw)
+        ProgrammeEpisodeFactory(offender=p, kind=kind)
+        for when in contacts:
+            ContactFactory(offender=p, worker=kw, occurred_at=when)
+        if custody:
+            CustodyEpisodeFactory(offender=p, started_on=dt.date(2025, 1, 1))
+        return p
+
+    week = [_at(16, h) for h in (8, 9, 10, 11, 12, 13)]  # more than any weekly target
+    person("Metppo", contacts=week)  # PPO, met: no panel
+    person("Shortppo", contacts=[_at(17)])  # PPO, below target, contacted yesterday
+    person("Staleppo", contacts=[_at(2)])  # PPO, below target, 16 days since contact
+    person("Neverppo")  # PPO, below target, never contacted
+    person("Insideppo", custody=True)  # PPO in custody: no contact target, no panel
+    person("Metiom", kind=ProgrammeKind.IOM, contacts=week)  # IOM in the community
+    person("Staleiom", kind=ProgrammeKind.IOM, contacts=[_at(1)])  # IOM, below, 17 days
+    person("Metdyo", kind=ProgrammeKind.DYO, contacts=week)  # DYO in the community
+    OffenderFactory(last_name="Pool")  # not on the scheme
+    return {"kw": kw}
+
+
+def _rows_behind(client, href: str) -> list[str]:
+    response = client.get(reverse("home") + href)
+    assert response.status_code == 200
+    return [row.offender.last_name for row in response.context["caseload"].rows]
+
+
+def test_each_needs_action_count_equals_the_rows_behind_its_link(client, manager_day):
+    sign_in(client, staff(Role.PPO_MANAGER))
+    response = client.get(reverse("home"))
+    panels = {p.key: p for p in response.context["needs_action"]}
+    assert set(panels) == {"below_target", "no_contact"}
+    expected = {
+        "below_target": {"Shortppo", "Staleppo", "Neverppo", "Staleiom"},
+        "no_contact": {"Staleppo", "Neverppo", "Staleiom"},
+    }
+    page = response.content.decode()
+    for key, panel in panels.items():
+        behind = _rows_behind(client, panel.href)
+        assert panel.count == len(behind) == len(expected[key]), key
+        assert set(behind) == expected[key]
+        assert f'href="{panel.href}" data-testid="panel-{key}"' in page.replace("&amp;", "&")
+
+
+def test_headline_figures_link_to_exactly_the_people_they_count(client, manager_day):
+    """The old mismatch: "PPOs on the scheme" beside a table that also holds IOM and DYO."""
+    sign_in(client, staff(Role.PPO_MANAGER))
+    response = client.get(reverse("home"))
+    headline = {f.label: f for f in response.context["headline"]}
+    assert headline["PPOs on the scheme"].value == 5
+    assert headline["In the community"].value == 4
+    assert headline["In custody, sentenced"].value == 1
+    for label in ("PPOs on the scheme", "In the community", "In custody, sentenced"):
+        figure = headline[label]
+        assert len(_rows_behind(client, figure.href)) == figure.value, label
+    # The whole table is 8 people and says what it counts.
+    assert len(response.context["rows"]) == 8
+    assert "8 people on a tier today (PPO, IOM or DYO)" in response.content.decode()
+    assert "PPOs only, today." in response.content.decode()
+
+
+def test_manager_home_query_count_does_not_grow_with_people(client, manager_day):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import ContactFactory
+
+    sign_in(client, staff(Role.PPO_MANAGER))
+    client.get(reverse("home"))  # the first view creates the scheme settings row
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("home")).status_code == 200
+        return len(ctx.captured_queries)
+
+    before = count()
+    for n in range(20):
+        p = OffenderFactory(last_name=f"Extra{n:02d}", key_worker=manager_day["kw"])
+        ProgrammeEpisodeFactory(offender=p, kind=ProgrammeKind.PPO)
+        ContactFactory(offender=p, worker=manager_day["kw"], occurred_at=_at(3 + n % 10))
+    assert count() == before

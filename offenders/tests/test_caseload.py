@@ -135,7 +135,8 @@ def by_name(response) -> dict:
 def test_key_worker_sees_their_people_with_this_weeks_compliance(client, scheme):
     response = get_home(client, scheme["kw"])
     assert response.status_code == 200
-    assert names(response) == ["Adams", "Baker", "Cole", "Dunn"]
+    # By need: Baker 0 of 4, Adams 3 of 4, Dunn 4 of 4, Cole in custody (no target) last.
+    assert names(response) == ["Baker", "Adams", "Dunn", "Cole"]
     rows = by_name(response)
     assert rows["Adams"].offender.current_status == "community"
     assert rows["Adams"].this_week.contacts.shown == "3 of 4"
@@ -190,7 +191,7 @@ def test_the_audit_holds_only_the_rows_shown_after_filtering(client, scheme):
 
 def test_caseload_page_lists_and_audits_outside_a_request(scheme):
     rows = caseload_page(user=scheme["kw"], as_of=TODAY).offenders
-    assert [o.last_name for o in rows] == ["Adams", "Baker", "Cole", "Dunn"]
+    assert [o.last_name for o in rows] == ["Baker", "Adams", "Dunn", "Cole"]
     assert AuditEvent.objects.filter(action=AuditAction.LIST, detail__view="caseload").count() == 1
 
 
@@ -199,15 +200,16 @@ def test_caseload_page_lists_and_audits_outside_a_request(scheme):
 
 def test_manager_sees_the_whole_scheme_with_key_workers(client, scheme):
     response = get_home(client, staff(Role.PPO_MANAGER))
-    assert names(response) == ["Adams", "Baker", "Cole", "Dunn", "Evans"]
+    # Evans and Baker are both 4 short; Evans has never had a contact, so first.
+    assert names(response) == ["Evans", "Baker", "Adams", "Dunn", "Cole"]
     page = response.content.decode()
-    assert "Key worker</a></th>" in page and "Kim Walker" in page
+    assert "Key worker <span" in page and "Kim Walker" in page
     assert 'id="filter-worker"' in page
 
 
 def test_police_see_the_scheme_with_compliance_but_no_worker_filter(client, scheme):
     response = get_home(client, staff(Role.POLICE_OFFICER))
-    assert names(response) == ["Adams", "Baker", "Cole", "Dunn", "Evans"]
+    assert names(response) == ["Evans", "Baker", "Adams", "Dunn", "Cole"]
     assert response.context["caseload"].shows_compliance
     assert 'id="filter-worker"' not in response.content.decode()
 
@@ -244,7 +246,7 @@ def test_prison_and_partner_staff_get_no_compliance_columns(client, scheme):
     ],
 )
 def test_filters(client, scheme, params, expected):
-    response = get_home(client, scheme["kw"], **params)
+    response = get_home(client, scheme["kw"], sort="name", **params)
     assert names(response) == expected
     if not expected:
         assert "No one matches these filters." in response.content.decode()
@@ -260,7 +262,7 @@ def test_manager_filters_by_worker(client, scheme):
 
 def test_worker_filter_is_for_managers_only(client, scheme):
     response = get_home(client, scheme["kw"], worker=scheme["other"].pk)
-    assert names(response) == ["Adams", "Baker", "Cole", "Dunn"]
+    assert names(response) == ["Baker", "Adams", "Dunn", "Cole"]
     assert "Filtering by worker is for PPO managers" in response.content.decode()
 
 
@@ -311,13 +313,82 @@ def test_sort_links_keep_the_filters_and_toggle_the_direction(client, scheme):
     assert columns["strand"].aria_sort == "none"
 
 
+# --- Sorted by need, and the "needs action" filters (issue 13.2, 13.3) ------------------------
+
+
+def test_by_need_ties_go_to_the_longest_since_contact(client, db):
+    kw = staff(Role.KEY_WORKER, username="kw")
+    # All three 0 of 4 this week: the order is by the last attended contact, oldest first.
+    recent = ppo(kw, "Recent")
+    ContactFactory(offender=recent, worker=kw, occurred_at=local(2025, 6, 12, 9))
+    older = ppo(kw, "Older")
+    ContactFactory(offender=older, worker=kw, occurred_at=local(2025, 6, 2, 9))
+    never = ppo(kw, "Never")
+    # One short of four: less need than any of them, though never contacted before.
+    nearly = ppo(kw, "Nearly")
+    for day in (16, 17, 18):
+        ContactFactory(offender=nearly, worker=kw, occurred_at=local(2025, 6, day, 9))
+    assert never and older and recent
+    response = get_home(client, kw)
+    assert names(response) == ["Never", "Older", "Recent", "Nearly"]
+    page = response.content.decode()
+    assert "Sorted by need" in page
+
+
+def test_need_order_reverses_and_the_not_applicable_stay_last(client, scheme):
+    response = get_home(client, scheme["kw"], sort="need", dir="desc")
+    assert names(response) == ["Dunn", "Adams", "Baker", "Cole"]
+    assert 'href="?sort=need&amp;dir=asc">Sort by need</a>' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("need", "expected"),
+    [
+        # Below either target this week: Adams 3 of 4, Baker 0 of 4 (tests 1 of 2), not Dunn.
+        ("below_target", ["Baker", "Adams"]),
+        # No attended contact for 14 days: nobody in the key worker's list but ...
+        ("no_contact", []),
+    ],
+)
+def test_needs_action_filters(client, scheme, need, expected):
+    response = get_home(client, scheme["kw"], need=need)
+    assert names(response) == expected
+    event = AuditEvent.objects.get(action=AuditAction.LIST)
+    assert event.detail["filters"] == {"need": need}
+
+
+def test_no_contact_counts_never_and_14_days_but_not_13(client, db):
+    kw = staff(Role.KEY_WORKER, username="kw")
+    ContactFactory(offender=ppo(kw, "Fourteen"), worker=kw, occurred_at=local(2025, 6, 4, 9))
+    ContactFactory(offender=ppo(kw, "Thirteen"), worker=kw, occurred_at=local(2025, 6, 5, 9))
+    ppo(kw, "Never")
+    in_custody = ppo(kw, "Inside")
+    CustodyEpisodeFactory(offender=in_custody, started_on=dt.date(2025, 1, 1))
+    response = get_home(client, kw, need="no_contact")
+    assert names(response) == ["Never", "Fourteen"]
+
+
+def test_log_contact_is_the_column_beside_the_name_and_sort_arrows_show(client, scheme):
+    response = get_home(client, scheme["kw"], sort="name", dir="asc")
+    keys = [c.key for c in response.context["caseload"].columns]
+    assert keys[:2] == ["name", "actions"]
+    page = response.content.decode()
+    assert page.count('class="app-sort-arrow"') == 7
+    assert re.search(
+        r'data-sort-key="name"><a [^>]*>Name <span aria-hidden="true" '
+        r'class="app-sort-arrow">&#9650;</span>',
+        page,
+    )
+
+
 # --- Bad query parameters -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"sort": "shoe_size"}, "cannot be sorted by “shoe_size”"),
+        ({"sort": "shoe_size"}, "cannot be sorted by “shoe_size”, so it is sorted by need"),
+        ({"need": "cuddles"}, "“cuddles” is not a need we can list"),
         ({"dir": "sideways"}, "“sideways” is not a sort direction"),
         ({"status": "asleep"}, "“asleep” is not a status"),
         ({"strand": "x" * 500}, "is not a strand"),
@@ -328,7 +399,7 @@ def test_sort_links_keep_the_filters_and_toggle_the_direction(client, scheme):
 def test_bad_parameters_are_ignored_with_a_message(client, scheme, params, message):
     response = get_home(client, scheme["kw"], **params)
     assert response.status_code == 200
-    assert names(response) == ["Adams", "Baker", "Cole", "Dunn"]
+    assert names(response) == ["Baker", "Adams", "Dunn", "Cole"]
     page = response.content.decode()
     if message:
         assert message in page
@@ -346,7 +417,7 @@ def test_a_bad_direction_keeps_a_good_sort(client, scheme):
 def test_bad_worker_values_for_a_manager(client, scheme, worker):
     response = get_home(client, staff(Role.PPO_MANAGER), worker=worker)
     assert response.status_code == 200
-    assert names(response) == ["Adams", "Baker", "Cole", "Dunn", "Evans"]
+    assert names(response) == ["Evans", "Baker", "Adams", "Dunn", "Cole"]
     assert "so that filter was not applied" in response.content.decode()
 
 
