@@ -8,8 +8,58 @@ from django.shortcuts import render
 
 from . import audit, selectors
 from .errors import NotPermitted, Refused
-from .models import AuditAction
-from .policy import actor_for
+from .models import AuditAction, AuditEvent
+from .policy import Actor, RecordKind, actor_for, people, visible_fields
+
+# What a record type is called in words; an unknown type is named by its model's name.
+RECORD_WORDS = {
+    "offenders.offender": "person record",
+    "offenders.contact": "contact",
+    "offenders.drugtest": "drug test",
+    "offenders.offendingevent": "offending record",
+    "offenders.custodyepisode": "custody record",
+    "offenders.programmeepisode": "scheme selection record",
+    "offenders.gradechange": "IOM grade change",
+    "access.auditevent": "audit event",
+}
+SHOWN_IDS = 5  # record numbers written out in a row; the rest counted
+
+
+def _person_names(actor: Actor, events: list[AuditEvent]) -> dict[int, str]:
+    """The names of the people these events are about, for a reader who may see names and
+    only of the people that reader may see (one query); audited as a consultation."""
+    if "full_name" not in visible_fields(actor, RecordKind.IDENTITY):
+        return {}
+    ids = {i for e in events for i in e.offender_ids}
+    if not ids:
+        return {}
+    found = list(people(actor).filter(pk__in=ids).only("pk", "first_name", "last_name"))
+    if found:
+        audit.consulted(actor, "offenders.offender", found, view="audit log")
+    return {p.pk: p.full_name for p in found}
+
+
+def _numbered(noun: str, ids: list[int]) -> str:
+    if not ids:
+        return ""
+    shown = ", ".join(str(i) for i in ids[:SHOWN_IDS])
+    more = f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else ""
+    return f"{noun}{'s' if len(ids) > 1 else ''} {shown}{more}"
+
+
+def _person(pk: int, names: dict[int, str]) -> str:
+    return f"{names[pk]} (person {pk})" if pk in names else f"person {pk}"
+
+
+def describe(event: AuditEvent, names: dict[int, str]) -> tuple[str, str]:
+    """The event's records and people in words: ("contact 345", "person 12"), or with the
+    person's name where the reader may see it: ("contact 345", "Ann Bell (person 12)")."""
+    noun = RECORD_WORDS.get(event.record_type, event.record_type.rpartition(".")[2] or "record")
+    people_ids = event.offender_ids
+    records = _numbered(noun, list(event.record_ids)) or (noun if event.record_type else "")
+    shown = [_person(pk, names) for pk in people_ids[:SHOWN_IDS]]
+    more = f" and {len(people_ids) - SHOWN_IDS} more" if len(people_ids) > SHOWN_IDS else ""
+    return records, (", ".join(shown) + more)
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -46,11 +96,15 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         raise Refused("access.auditevent", "", error.message) from None
     query = params.copy()
     query.pop("page", None)
+    events = list(page.object_list)
+    names = _person_names(actor_for(request.user), events)
+    rows = [(event, *describe(event, names)) for event in events]
     return render(
         request,
         "access/audit_log.html",
         {
             "page": page,
+            "rows": rows,
             "errors": errors,
             "params": params,
             "actions": AuditAction.choices,

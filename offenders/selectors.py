@@ -55,6 +55,32 @@ def offender_list(
     return qs
 
 
+RELEASE_FIELDS = frozenset({"released_on", "expected_release_on"})
+
+
+def shows_release_dates(actor: Any) -> bool:
+    """A prison's list of people gives each one's release date from that establishment, where
+    the policy lets the viewer see release dates."""
+    shown = visible_fields(actor, RecordKind.CUSTODY)
+    return actor.scope is Scope.PRISON and shown >= RELEASE_FIELDS
+
+
+def with_release_here(people: QuerySet[Offender], actor: Any) -> QuerySet[Offender]:
+    """Annotate `release_here_on` (the day released from the viewer's establishment, latest
+    spell there) and `expected_release_here_on` (of a spell there still open), in the list's
+    own query."""
+    here = CustodyEpisode.objects.filter(
+        offender=OuterRef("pk"), establishment_id=actor.agency_id, started_on__lte=actor.as_of
+    ).order_by("-started_on", "-pk")
+    open_here = here.filter(Q(released_on__isnull=True) | Q(released_on__gt=actor.as_of))
+    return people.annotate(
+        expected_release_here_on=Subquery(open_here.values("expected_release_on")[:1]),
+        release_here_on=Subquery(
+            here.filter(released_on__lte=actor.as_of).values("released_on")[:1]
+        ),
+    )
+
+
 def offender_page(
     *, user: Any, search: str = "", page_number: Any = 1, per_page: int = 25, tier: str = ""
 ) -> Page[Offender]:
@@ -66,6 +92,8 @@ def offender_page(
         people = people.filter(tier_q(tier, actor.as_of))
     if TIER_FIELD in visible_fields(actor, RecordKind.IDENTITY):
         people = with_tier(people, actor.as_of)
+    if shows_release_dates(actor):
+        people = with_release_here(people, actor)
     paginator = Paginator(people, per_page)
     page = paginator.get_page(page_number)
     filters = {"tier": tier} if tier else {}

@@ -44,6 +44,9 @@ TIMELINE_KINDS = {
     "grade": "IOM grade",
 }
 PER_KIND_LIMIT = 200
+# Items on one page of the timeline. Page n reads at most min(n × PAGE_SIZE, PER_KIND_LIMIT) + 1
+# rows of each kind (one query per kind whatever the page), merges them and shows its slice.
+PAGE_SIZE = 50
 
 
 @dataclass
@@ -71,6 +74,12 @@ class Timeline:
     per_kind_limit: int = 0
     # In custody yes or no and the release date, for a viewer who may not see the history.
     custody_summary: CustodySummary | None = None
+    page: int = 1
+    has_next: bool = False
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
 
 
 def _start_of(day: dt.date) -> dt.datetime:
@@ -97,12 +106,13 @@ def _within(
     return qs
 
 
-def _newest(qs: Any, kind: str, truncated: list[str]) -> list[Any]:
-    """At most PER_KIND_LIMIT records, newest first; one more is read to know if any are left."""
-    rows = list(qs[: PER_KIND_LIMIT + 1])
-    if len(rows) > PER_KIND_LIMIT:
-        truncated.append(TIMELINE_KINDS[kind])
-    return rows[:PER_KIND_LIMIT]
+def _newest(qs: Any, kind: str, truncated: list[str], limit: int, more: list[str]) -> list[Any]:
+    """At most `limit` records, newest first; one more is read to know if any are left: past
+    PER_KIND_LIMIT the kind is `truncated` (choose a period), below it there is a next page."""
+    rows = list(qs[: limit + 1])
+    if len(rows) > limit:
+        (truncated if limit >= PER_KIND_LIMIT else more).append(TIMELINE_KINDS[kind])
+    return rows[:limit]
 
 
 def offender_timeline(
@@ -112,9 +122,13 @@ def offender_timeline(
     kinds: set[str] | None = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    page: int = 1,
 ) -> Timeline:
     actor = as_actor(user)
     truncated: list[str] = []
+    more: list[str] = []
+    page = max(page, 1)
+    limit = min(page * PAGE_SIZE, PER_KIND_LIMIT)
     offender = offender_get(user=actor, pk=pk)
     available: dict[str, str] = {}
     if grant(actor, RecordKind.OFFENDING).can_read:
@@ -149,7 +163,7 @@ def offender_timeline(
         if "intelligence" not in selected:
             events = events.exclude(kind="intelligence")
         events = _within(events, "occurred_on", None, date_from, date_to)
-        for e in _newest(events, "offending", truncated):
+        for e in _newest(events, "offending", truncated, limit, more):
             items.append(
                 TimelineItem(
                     kind="intelligence" if e.kind == "intelligence" else "offending",
@@ -168,7 +182,7 @@ def offender_timeline(
             .select_related("worker", "agency")
         )
         contacts = _within(contacts, "occurred_at__date", None, date_from, date_to)
-        for c in _newest(contacts, "contact", truncated):
+        for c in _newest(contacts, "contact", truncated, limit, more):
             tags = [
                 (
                     c.get_outcome_display(),
@@ -199,7 +213,7 @@ def offender_timeline(
             .select_related("tester", "agency")
         )
         tests = _within(tests, "tested_at__date", None, date_from, date_to)
-        for t in _newest(tests, "drug_test", truncated):
+        for t in _newest(tests, "drug_test", truncated, limit, more):
             items.append(
                 TimelineItem(
                     kind="drug_test",
@@ -217,7 +231,7 @@ def offender_timeline(
             .select_related("establishment")
         )
         custody = _within(custody, "started_on", "released_on", date_from, date_to)
-        for spell in _newest(custody, "custody", truncated):
+        for spell in _newest(custody, "custody", truncated, limit, more):
             length = (
                 f", {spell.sentence_length_months} months" if spell.sentence_length_months else ""
             )
@@ -253,7 +267,7 @@ def offender_timeline(
         spells_on_scheme = _within(
             spells_on_scheme, "selected_on", "deselected_on", date_from, date_to
         )
-        for p in _newest(spells_on_scheme, "programme", truncated):
+        for p in _newest(spells_on_scheme, "programme", truncated, limit, more):
             items.append(
                 TimelineItem(
                     "programme",
@@ -285,7 +299,7 @@ def offender_timeline(
             "changed_by", "agency"
         )
         changes = _within(changes, "changed_at__date", None, date_from, date_to)
-        for g in _newest(changes, "grade", truncated):
+        for g in _newest(changes, "grade", truncated, limit, more):
             items.append(
                 TimelineItem(
                     "grade",
@@ -305,6 +319,7 @@ def offender_timeline(
         offender,
         shown=sorted(selected),
         view="timeline",
+        page=page,
         period=[str(date_from or ""), str(date_to or "")],
     )
     if date_from or date_to:
@@ -315,6 +330,8 @@ def offender_timeline(
             if (date_from is None or timezone.localtime(i.at).date() >= date_from)
             and (date_to is None or timezone.localtime(i.at).date() <= date_to)
         ]
+    has_next = bool(more) or len(items) > page * PAGE_SIZE
+    items = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     summary = None
     if custody_fields and "custody" not in available:
         summary = custody_summary(actor, offender, fields=custody_fields)
@@ -329,4 +346,6 @@ def offender_timeline(
         date_to,
         PER_KIND_LIMIT,
         summary,
+        page,
+        has_next,
     )

@@ -106,6 +106,9 @@ def offender_list_view(request: HttpRequest) -> HttpResponse:
         user=actor, search=search, page_number=request.GET.get("page"), tier=tier
     )
     identity = visible_fields(actor, RecordKind.IDENTITY)
+    columns = list_columns(identity, visible_fields(actor, RecordKind.CUSTODY))
+    if selectors.shows_release_dates(actor):
+        columns.append(("release_here", "Release date"))
     counts = (
         tier_counts(selectors.offender_list(user=actor, search=search), tiers, actor.as_of)
         if tiers
@@ -118,7 +121,7 @@ def offender_list_view(request: HttpRequest) -> HttpResponse:
             "page": page,
             "search": search,
             "search_label": search_label(identity),
-            "columns": list_columns(identity, visible_fields(actor, RecordKind.CUSTODY)),
+            "columns": columns,
             "can_add": grant(actor, RecordKind.IDENTITY).write > 0,
             "tier": tier,
             "tier_label": Tier(tier).label if tier else "",
@@ -433,6 +436,11 @@ def grade_change_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _page_number(text: str | None) -> int:
+    """A page number from the address; anything else (missing, "abc", "-2") is page 1."""
+    return int(text) if text and text.isdigit() and int(text) > 0 else 1
+
+
 @login_required
 def timeline_view(request: HttpRequest, pk: int) -> HttpResponse:
     kinds = set(request.GET.getlist("kind")) or None
@@ -445,9 +453,12 @@ def timeline_view(request: HttpRequest, pk: int) -> HttpResponse:
         kinds=kinds,
         date_from=dates.get("date_from"),
         date_to=dates.get("date_to"),
+        page=_page_number(request.GET.get("page")),
     )
     actor = actor_for(request.user)
     offender = timeline.offender
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "offenders/timeline.html",
@@ -455,6 +466,7 @@ def timeline_view(request: HttpRequest, pk: int) -> HttpResponse:
             "timeline": timeline,
             "offender": offender,
             "period": period,
+            "query": query.urlencode(),
             "actions": casework_actions(actor, offender),
             "person_tabs": tabs_for(actor, offender.pk),
         },
