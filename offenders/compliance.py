@@ -63,7 +63,17 @@ from django.utils import timezone
 from access import audit
 from access.errors import NotPermitted
 from access.models import Role, Scheme
-from access.policy import Actor, RecordKind, Rows, as_actor, grant, people_q, records_q
+from access.policy import (
+    Actor,
+    RecordKind,
+    Rows,
+    as_actor,
+    grant,
+    may_write_kind,
+    people_q,
+    records_q,
+)
+from access.policy import people as people_in_scope
 
 from . import standards
 from .models import (
@@ -703,6 +713,23 @@ class TierCompliance:
 class BelowTarget:
     offender: Offender
     this_week: PersonWeek
+    # "Log contact" on the row (issue 13.9): the caseload's rule, `may_log_contact_for`.
+    can_log_contact: bool = False
+
+
+def may_log_contact_for(actor: Actor, offender_ids: Collection[int]) -> set[int]:
+    """Of `offender_ids`, whom the actor may log a contact for: the caseload's rule (a
+    contact of the actor's own agency, for a person in their write scope). One query, none
+    when the role records no contacts."""
+    if not offender_ids or not may_write_kind(
+        actor, RecordKind.CONTACTS, record_agency_id=actor.agency_id
+    ):
+        return set()
+    return set(
+        people_in_scope(actor, write=True)
+        .filter(pk__in=list(offender_ids))
+        .values_list("pk", flat=True)
+    )
 
 
 @dataclass
@@ -769,10 +796,15 @@ def compliance_summary(*, user: Any, as_of: dt.date) -> ComplianceSummary:
         for tier in TIERS
     ]
     by_week = [tally(table, [week]) for week in reversed(complete)]
-    below = [
-        BelowTarget(offender=person, this_week=person_week)
+    below_now = [
+        (person, person_week)
         for person in people
         if (person_week := table.get(person.pk, this_week)) is not None and person_week.below_target
+    ]
+    loggable = may_log_contact_for(actor, [person.pk for person, _ in below_now])
+    below = [
+        BelowTarget(offender=person, this_week=person_week, can_log_contact=person.pk in loggable)
+        for person, person_week in below_now
     ]
     below.sort(
         key=lambda b: (

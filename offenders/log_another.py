@@ -6,6 +6,10 @@ caseload's "Log contact" links carry the row they were on and the caseload's own
 "Save and log another" the home page is shown in the same order with the next person's
 link focused.
 
+The compliance page's below-target list works the same way (issue 13.9): its links add
+`from=compliance`, and "Save and log another" goes back to that page instead of the home
+page, with the next person below target focused.
+
 The next person is the one who followed this person in the list they were looking at.
 Logging a contact can move this person in a list sorted by need; the others keep their
 order among themselves, so the next person is the one now at this person's old row once
@@ -23,14 +27,21 @@ from django.urls import reverse
 # Query-string names, on the contact form's address and the home page's.
 ROW = "row"
 AFTER = "after"
-OWN_NAMES = frozenset({ROW, AFTER})
+FROM = "from"
+OWN_NAMES = frozenset({ROW, AFTER, FROM})
+# The lists other than the caseload that "Save and log another" may go back to.
+LISTS = {"compliance": "offenders:compliance"}
 # A caseload is tens of people, a whole scheme about a hundred (003 §4.3).
 MAX_ROW = 10_000
 
 
 class Row(Protocol):
-    offender: Any
-    can_log_contact: bool
+    # Read-only, so a frozen row (offenders.compliance.BelowTarget) is one too.
+    @property
+    def offender(self) -> Any: ...
+
+    @property
+    def can_log_contact(self) -> bool: ...
 
 
 def _row(params: Mapping[str, Any]) -> int | None:
@@ -58,12 +69,14 @@ def log_contact_query(params: Any) -> str:
 
 
 def log_another_url(params: Any, offender_id: int) -> str:
-    """The home page after a contact for `offender_id`, from the contact form's query."""
+    """The home page (or the list named by `from`) after a contact for `offender_id`,
+    from the contact form's query."""
     query: list[tuple[str, str]] = [*caseload_options(params), (AFTER, str(offender_id))]
     row = _row(params)
     if row is not None:
         query.append((ROW, str(row)))
-    return f"{reverse('home')}?{urlencode(query)}"
+    page = LISTS.get(str(params.get(FROM, "") or ""), "home")
+    return f"{reverse(page)}?{urlencode(query)}"
 
 
 def next_to_log(rows: Sequence[Row], params: Mapping[str, Any]) -> int | None:

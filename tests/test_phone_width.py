@@ -1,11 +1,17 @@
 """Pages that fit a phone (issue 13 item 4): at 390px no page scrolls sideways, wide tables
 scroll inside their own focusable, labelled region, and axe-core's WCAG 2.2 AA rules find
-nothing, for every role of the demo scheme.
+nothing, for every role of the demo scheme, at 1280px (a desktop) and 390px (a phone).
 
 The data is the demo seed itself (`demo.seed_demo`, as `make run` shows it), seeded once;
 each role's login then opens the sign-in page's successors as a person on a phone would:
 home, every item of the service navigation, a person's profile (once with its "More
-actions" menu open) and the person's timeline. One browser, one page for every role.
+actions" menu open), the person's timeline, and the contact form submitted untouched (a
+form with errors) where the role may log a contact. The compliance page is one of the
+navigation items of the roles that have it.
+
+One seed for both widths: the seed is most of the run time, and a test on
+`transactional_db` is flushed after it, so the widths are a loop inside the one test (each
+failure names its width) rather than two parametrised tests seeding twice.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from demo import scheme as demo
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+WIDTHS = {"1280px": DESKTOP, "390px": PHONE}
 AXE = settings.BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 PERSON_PAGE = re.compile(r"^/people/\d+/$")
@@ -76,7 +84,7 @@ def describe(violations: list[dict[str, Any]]) -> str:
     )
 
 
-def wider_than_the_screen(page: Any) -> list[str]:
+def wider_than_the_screen(page: Any, width: int) -> list[str]:
     """The elements that reach past the right edge of the screen, for the failure message."""
     return page.evaluate(
         """(width) => [...document.querySelectorAll('body *')]
@@ -84,7 +92,7 @@ def wider_than_the_screen(page: Any) -> list[str]:
             .slice(0, 5)
             .map(e => `${e.tagName.toLowerCase()}.${e.getAttribute('class') || ''}`
                       + ` ends at ${Math.round(e.getBoundingClientRect().right)}px`)""",
-        PHONE["width"],
+        width,
     )
 
 
@@ -102,9 +110,11 @@ def scroll_regions(page: Any) -> list[dict[str, Any]]:
 
 
 def check_page(page: Any, where: str, failures: list[str]) -> None:
+    screen = page.viewport_size["width"]
+    where = f"{screen}px, {where}"
     width = page.evaluate("document.documentElement.scrollWidth")
-    if width > PHONE["width"]:
-        failures.append(f"{where}: {width}px wide at 390px: {wider_than_the_screen(page)}")
+    if width > screen:
+        failures.append(f"{where}: {width}px wide: {wider_than_the_screen(page, screen)}")
     for region in scroll_regions(page):
         if (
             region["tabindex"] != "0"
@@ -148,53 +158,80 @@ def test_every_roles_main_pages_fit_a_phone_and_pass_axe(
 
     failures: list[str] = []
     problems: list[str] = []
+    states: list[str] = []
     context = browser.new_context(viewport=PHONE, locale="en-GB", timezone_id="Europe/London")
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
     try:
-        page.goto(f"{live_server.url}/sign-in/")
-        check_page(page, "sign-in page", failures)
-        opened_menu = False
-        for username in logins.values():
-            page.goto(f"{live_server.url}/sign-in/")
-            page.get_by_label("Username").fill(username)
-            page.get_by_label("Password", exact=True).fill(result.password)
-            page.get_by_role("button", name="Sign in").click()
-            expect(page.get_by_test_id("signed-in-user")).to_be_visible()
-            expect(page.get_by_test_id("security-marking")).to_contain_text("OFFICIAL-SENSITIVE")
-            check_page(page, f"{username}: home", failures)
-
-            links = nav_links(page)
-            assert links, f"{username} has no navigation"
-            person = first_person(page)
-            for label, href in links:
-                if href == "/":
-                    continue
-                page.goto(f"{live_server.url}{href}")
-                check_page(page, f"{username}: {label} ({href})", failures)
-                person = person or first_person(page)
-
-            if person:
-                page.goto(f"{live_server.url}{person}")
-                check_page(page, f"{username}: profile", failures)
-                menu = page.locator('[data-module="moj-button-menu"]')
-                if menu.count() and not opened_menu:
-                    # The profile's other actions are grouped in MoJ's button menu.
-                    toggle = menu.get_by_role("button", name="More actions")
-                    toggle.click()
-                    expect(toggle).to_have_attribute("aria-expanded", "true")
-                    expect(menu.get_by_role("link").first).to_be_visible()
-                    check_page(page, f"{username}: profile, More actions open", failures)
-                    opened_menu = True
-                page.goto(f"{live_server.url}{person}timeline/")
-                check_page(page, f"{username}: timeline", failures)
-            page.get_by_role("button", name="Sign out").click()
-            expect(page).to_have_url(re.compile(r"/sign-in/"))
+        for size in WIDTHS.values():
+            page.set_viewport_size(size)
+            states += every_role(page, live_server.url, logins, result.password, failures)
     finally:
         context.close()
-    assert opened_menu, "no role's profile had a More actions menu"
+    for width in WIDTHS:
+        at_width = [state for state in states if state.startswith(f"{width}, ")]
+        assert any("More actions open" in s for s in at_width), f"{width}: no More actions menu"
+        assert any("contact form with errors" in s for s in at_width), f"{width}: no form"
+        assert any("/compliance/" in s for s in at_width), f"{width}: no compliance page"
     assert not failures, "\n\n".join(failures)
     # A refused script or style (the CSP) or a failed module is a console error.
     assert not problems, "\n".join(problems)
+
+
+def every_role(
+    page: Any, base: str, logins: dict[str, str], password: str, failures: list[str]
+) -> list[str]:
+    """Every role's pages at the page's current width; the page states checked."""
+    checked: list[str] = []
+
+    def check(where: str) -> None:
+        check_page(page, where, failures)
+        checked.append(f"{page.viewport_size['width']}px, {where}")
+
+    page.goto(f"{base}/sign-in/")
+    check("sign-in page")
+    opened_menu = False
+    for username in logins.values():
+        page.goto(f"{base}/sign-in/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password", exact=True).fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_test_id("signed-in-user")).to_be_visible()
+        expect(page.get_by_test_id("security-marking")).to_contain_text("OFFICIAL-SENSITIVE")
+        check(f"{username}: home")
+
+        links = nav_links(page)
+        assert links, f"{username} has no navigation"
+        person = first_person(page)
+        for label, href in links:
+            if href == "/":
+                continue
+            page.goto(f"{base}{href}")
+            check(f"{username}: {label} ({href})")
+            person = person or first_person(page)
+
+        if person:
+            page.goto(f"{base}{person}")
+            check(f"{username}: profile")
+            menu = page.locator('[data-module="moj-button-menu"]')
+            if menu.count() and not opened_menu:
+                # The profile's other actions are grouped in MoJ's button menu.
+                toggle = menu.get_by_role("button", name="More actions")
+                toggle.click()
+                expect(toggle).to_have_attribute("aria-expanded", "true")
+                expect(menu.get_by_role("link").first).to_be_visible()
+                check(f"{username}: profile, More actions open")
+                opened_menu = True
+            page.goto(f"{base}{person}timeline/")
+            check(f"{username}: timeline")
+            form = page.goto(f"{base}{person}contacts/new/")
+            if form is not None and form.status == 200:
+                # Saved untouched: no type or outcome chosen, so errors and nothing saved.
+                page.locator("main form button[type=submit]").first.click()
+                expect(page.locator(".govuk-error-summary")).to_be_visible()
+                check(f"{username}: contact form with errors")
+        page.get_by_role("button", name="Sign out").click()
+        expect(page).to_have_url(re.compile(r"/sign-in/"))
+    return checked
