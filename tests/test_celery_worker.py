@@ -19,6 +19,7 @@ before the tables are emptied.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -259,7 +260,18 @@ def test_beat_as_docker_compose_starts_it_schedules_the_nightly_sweep(tmp_path: 
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
     output = log.read_text(errors="replace")
-    schedule = output.split("Current schedule:", 1)[-1].split("beat: Ticking", 1)[0]
+    # Beat logs one line per record, as JSON in production-like settings (ppo_case.logging):
+    # the schedule is the message that starts "Current schedule:", one entry per line.
+    messages = []
+    for line in output.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            messages.append(str(record.get("message", "")))
+    text = "\n".join(messages) if messages else output
+    schedule = text.split("Current schedule:", 1)[-1].split("beat: Ticking", 1)[0]
     # (Without a result backend Celery adds its own nightly clean-up entry beside it.)
     assert (
         f"<ScheduleEntry: {BEAT_ENTRY} selection.tasks.sweep_reviews() "
