@@ -210,3 +210,17 @@ def sign_in(client: object, user: object) -> object:
     """
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")  # type: ignore[attr-defined]
     return client
+
+
+def ensure_offence_categories() -> None:
+    """The offence categories a migration loads (offenders 0002), back after a
+    transactional test emptied every table: the demo seed needs them."""
+    from importlib import import_module
+
+    from django.apps import apps as django_apps
+
+    from offenders.models import OffenceCategory
+
+    if not OffenceCategory.objects.exists():
+        migration = import_module("offenders.migrations.0002_offence_categories")
+        migration.add_categories(django_apps, None)

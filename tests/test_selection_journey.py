@@ -262,7 +262,8 @@ def test_the_ppo_manager_selects_from_the_ranking_at_a_panel_and_steps_a_ppo_dow
 
     # The IOM caseload: the home page's tier filter.
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Home").click()
-    tier = page.get_by_label("Tier")
+    # The tier filter's select (the table's column is labelled "Tier" too).
+    tier = page.locator("select").filter(has=page.locator('option[value="iom"]')).first
     expect(tier.locator('option[value="iom"]')).to_have_text("IOM (1)")
     tier.select_option(value="iom")
     page.get_by_role("button", name="Apply filters").click()

@@ -5,6 +5,7 @@ by strand with a person on two, the form's checkboxes and the service's checks."
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -125,7 +126,8 @@ def test_the_column_shows_every_strand(client, people):
     sign_in(client, people["kw"])
     page = client.get(reverse("home")).content.decode()
     assert "Catch and Convict<br>Rehabilitate and Resettle" in page
-    assert "Strands</a></th>" in page
+    # A sortable column heading: a link (with its sort arrow) inside the header cell.
+    assert re.search(r"<th[^>]*>\s*<a [^>]*>Strands\b.*?</a>\s*</th>", page, re.S)
 
 
 # --- The form and the service -----------------------------------------------------------------
