@@ -39,12 +39,8 @@ from access.policy import (
     RecordKind,
     Scope,
     as_actor,
-    may_write_kind,
     records_q,
     visible_fields,
-)
-from access.policy import (
-    people as people_in_scope,
 )
 
 from .compliance import (
@@ -54,6 +50,7 @@ from .compliance import (
     Week,
     allocated_q,
     can_see_compliance,
+    may_log_contact_for,
     week_containing,
     weekly_compliance,
 )
@@ -589,13 +586,7 @@ def caseload_page(
         )
 
     # "Log contact" straight from a row: whom the user may log a contact for, in one query.
-    loggable: set[int] = set()
-    if offenders and may_write_kind(actor, RecordKind.CONTACTS, record_agency_id=actor.agency_id):
-        loggable = set(
-            people_in_scope(actor, write=True)
-            .filter(pk__in=[o.pk for o in offenders])
-            .values_list("pk", flat=True)
-        )
+    loggable = may_log_contact_for(actor, [o.pk for o in offenders])
 
     zone = timezone.get_default_timezone()
     rows = []
