@@ -212,15 +212,37 @@ def sign_in(client: object, user: object) -> object:
     return client
 
 
-def ensure_offence_categories() -> None:
-    """The offence categories a migration loads (offenders 0002), back after a
-    transactional test emptied every table: the demo seed needs them."""
+def ensure_reference_data() -> None:
+    """The reference rows the data migrations load, back after a transactional test
+    emptied every table: offence categories (offenders 0002), the eight pathways
+    (pathways 0002), the default selection matrix (selection 0002) and the bank holidays
+    (access 0007). The demo seed needs all of them. Each loader is run only when its
+    table is empty (or is idempotent), so calling this on a full database changes nothing."""
     from importlib import import_module
 
-    from django.apps import apps as django_apps
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
 
+    from access.models import BankHoliday
     from offenders.models import OffenceCategory
+    from pathways.models import Pathway
+    from selection.models import MatrixVersion
 
-    if not OffenceCategory.objects.exists():
-        migration = import_module("offenders.migrations.0002_offence_categories")
-        migration.add_categories(django_apps, None)
+    loaders = [
+        (OffenceCategory, "offenders.migrations.0002_offence_categories", "add_categories"),
+        (Pathway, "pathways.migrations.0002_the_eight_pathways", "add_pathways"),
+        (MatrixVersion, "selection.migrations.0002_default_matrix", "add_default_matrix"),
+        (
+            BankHoliday,
+            "access.migrations.0007_premium_service_standards_and_bank_holidays",
+            "bank_holidays",
+        ),
+    ]
+    loader = MigrationLoader(connection)
+    for model, module, function in loaders:
+        if not model.objects.exists():
+            # The models as the migration saw them (the real ones' save() guards refuse
+            # to add criteria to an adopted matrix, as they should for users).
+            app_label, _, name = module.partition(".migrations.")
+            state_apps = loader.project_state((app_label, name)).apps
+            getattr(import_module(module), function)(state_apps, None)

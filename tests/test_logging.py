@@ -285,9 +285,9 @@ def _identifiers(person: Offender) -> set[str]:
 def test_a_full_journey_through_the_demo_scheme_logs_no_personal_data(
     transactional_db: None, live_server: Any, page: Any, captured: Captured
 ) -> None:
-    from tests.factories import ensure_offence_categories
+    from tests.factories import ensure_reference_data
 
-    ensure_offence_categories()
+    ensure_reference_data()
     call_command("seed_demo", "--force", stdout=StringIO())
     people = list(Offender.objects.order_by("pk"))
     assert len(people) > 10

@@ -149,9 +149,9 @@ def test_every_roles_main_pages_fit_a_phone_and_pass_axe(
 ) -> None:
     if not AXE.exists():
         pytest.fail("node_modules/axe-core is missing: run `make test` (npm ci) first")
-    from tests.factories import ensure_offence_categories
+    from tests.factories import ensure_reference_data
 
-    ensure_offence_categories()
+    ensure_reference_data()
     result = demo.seed_demo(1)
     # One login for each role, the first the seed lists.
     logins: dict[str, str] = {}
