@@ -11,12 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import ROUND_HALF_UP, Decimal
-from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db.models import Q
 from django.utils import timezone
 
@@ -25,7 +23,7 @@ from reporting import annual_report as service
 from reporting.models import AnnualReportStatus, CohortMember, Ni30Cohort
 from reporting.tests.test_annual_report import SECTION_HEADINGS, pdf_text
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_demo")]
 
 REPO = Path(__file__).resolve().parents[2]
 CHART_TITLES = (
@@ -111,7 +109,6 @@ def identifying_strings(vocabulary: set[str]) -> list[str]:
 
 
 def test_the_demo_schemes_annual_report_has_every_section_its_figures_and_no_one_in_it():
-    call_command("seed_demo", "--force", stdout=StringIO())
     year = last_complete_year(timezone.localdate())
     first, last = dt.date(year, 4, 1), dt.date(year + 1, 3, 31)
     steering = get_user_model().objects.get(username="steering")
