@@ -29,6 +29,10 @@ SCSS := $(shell find frontend -name '*.scss' -not -path 'frontend/build/*' 2>/de
 CHROMIUM := /usr/bin/chromium
 HOST_PORT ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
+# Test files spread over up to 4 processes (one per core; 2 on the CI machine), each with
+# its own test database, live-server port and cache database; a file's tests stay
+# together so a module's shared fixtures (the seeded demo) are built once. `-n 0` to debug.
+PYTEST_XDIST ?= -n auto --maxprocesses 4 --dist loadfile
 
 # `manage.py check --deploy` runs against the production settings, which read these
 # from the environment. Dummy values for the check only: never used to sign anything.
@@ -149,7 +153,7 @@ deploy-check: install
 	$(DEPLOY_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 
 pytest: setup chromium
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 ## Local database
 

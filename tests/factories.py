@@ -240,7 +240,7 @@ def ensure_reference_data() -> None:
     ]
     loader = MigrationLoader(connection)
     for model, module, function in loaders:
-        if not model.objects.exists():
+        if not model._default_manager.exists():
             # The models as the migration saw them (the real ones' save() guards refuse
             # to add criteria to an adopted matrix, as they should for users).
             app_label, _, name = module.partition(".migrations.")
