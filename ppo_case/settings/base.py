@@ -26,7 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
+    "ppo_case.staticfiles.StaticFiles",  # django.contrib.staticfiles, fewer files
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
