@@ -44,7 +44,7 @@ from .admin_audit import (
     reason_field,
 )
 from .errors import NotPermitted, Refused
-from .models import Agency, AuditEvent, BankHoliday, Membership, Scheme
+from .models import Agency, AuditEvent, AuditEventPerson, BankHoliday, Membership, Scheme
 from .policy import Actor, actor_for, can_read_audit_log, may_use_admin_site
 
 
@@ -303,8 +303,20 @@ class AuditEventAdmin(AdminWithoutHistory):
         "ip_address",
     ]
     list_filter = ["action", "channel", "role"]
-    search_fields = ["username", "agency_name", "record_type", "offender_refs"]
+    search_fields = ["username", "agency_name", "record_type"]
     date_hierarchy = "at"
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[AuditEvent], search_term: str
+    ) -> tuple[QuerySet[AuditEvent], bool]:
+        """A record number also finds the events about that person, exactly and by the
+        index of the audit trail's links (events of thousands of people included)."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term.isdigit():
+            about = AuditEventPerson.objects.filter(offender_id=int(term)).values("event_id")
+            found |= queryset.filter(pk__in=about)
+        return found, may_have_duplicates
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return can_read_audit_log(actor_for(request.user))

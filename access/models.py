@@ -328,6 +328,12 @@ class AuditTrailIsAppendOnly(Exception):
     pass
 
 
+# Past this many people or records, an event's ids are kept as rows of their own
+# (AuditEventPerson, AuditEventRecord) and not in the event's row: a 100,000-row import
+# would otherwise be one 900 KB value, read whole whenever the row is.
+AUDIT_IDS_IN_ROW = 1000
+
+
 class AuditEvent(models.Model):
     """One append-only line of the DPA 2018 s.62 log.
 
@@ -335,6 +341,14 @@ class AuditEvent(models.Model):
     what, which records, from where and, for a disclosure, to whom. Copies of
     the person's name and agency are kept so the log still reads after a
     membership ends.
+
+    The people an event touched are also rows of AuditEventPerson (one per person,
+    indexed by person): "who looked at this person?" is an index lookup there. Up to
+    AUDIT_IDS_IN_ROW people and records the row itself lists them (`offender_refs`,
+    `record_ids`) and the database links the people as the row is inserted (a trigger,
+    access migration 0009); past it (`ids_listed_apart`) the row lists neither and the
+    link rows audit.record writes are the whole list: people in AuditEventPerson,
+    records in AuditEventRecord.
     """
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -351,9 +365,12 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=20, choices=AuditAction.choices, db_index=True)
     record_type = models.CharField(max_length=100, blank=True)
     record_ids = models.JSONField(default=list, blank=True)
-    # The people whose data was touched, as ",12,40,", so "who looked at this person?"
-    # is one substring match on every database (SQLite has no JSON containment).
+    # The people whose data was touched, as ",12,40,": readable in the row and in the
+    # admin. The person filter reads AuditEventPerson, which an index serves.
     offender_refs = models.TextField(blank=True)
+    # True when the people and records are listed only in AuditEventPerson and
+    # AuditEventRecord (more than AUDIT_IDS_IN_ROW of either).
+    ids_listed_apart = models.BooleanField(default=False)
     channel = models.CharField(max_length=20, blank=True)  # web, api, admin, command, task
     path = models.CharField(max_length=500, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
@@ -397,11 +414,83 @@ class AuditEvent(models.Model):
 
     @property
     def offender_ids(self) -> list[int]:
+        """Every person the event touched, in order: from the row, or (listed apart) from
+        its AuditEventPerson rows."""
+        if self.ids_listed_apart:
+            return list(
+                AuditEventPerson.objects.filter(event=self)
+                .order_by("offender_id")
+                .values_list("offender_id", flat=True)
+            )
         return [int(part) for part in self.offender_refs.split(",") if part]
+
+    @property
+    def all_record_ids(self) -> list[int]:
+        """Every record the event touched: `record_ids`, or (listed apart) its
+        AuditEventRecord rows, in order."""
+        if self.ids_listed_apart:
+            return list(
+                AuditEventRecord.objects.filter(event=self)
+                .order_by("record_id")
+                .values_list("record_id", flat=True)
+            )
+        return list(self.record_ids)
 
     @staticmethod
     def refs_for(ids: list[int]) -> str:
         return f",{','.join(str(i) for i in ids)}," if ids else ""
+
+
+class AuditLinkQuerySet(models.QuerySet[Any]):
+    def update(self, **kwargs: Any) -> int:
+        raise AuditTrailIsAppendOnly("The audit trail's links cannot be changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditTrailIsAppendOnly("The audit trail's links cannot be deleted.")
+
+
+class AuditLink(models.Model):
+    """A row of an audit event's list (append-only like the event, by trigger as well:
+    access migration 0009)."""
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="+")
+
+    objects = AuditLinkQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise AuditTrailIsAppendOnly("The audit trail's links cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditTrailIsAppendOnly("The audit trail's links cannot be deleted.")
+
+
+class AuditEventPerson(AuditLink):
+    """One person an audit event touched: "who looked at this person?" by index.
+
+    The person's record number only, not a foreign key: the audit trail outlives an
+    erased record (offenders.retention) and still says whose record it was."""
+
+    offender_id = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["offender_id", "event"], name="audit_person_idx")]
+
+    def __str__(self) -> str:
+        return f"event {self.event_id}: person {self.offender_id}"
+
+
+class AuditEventRecord(AuditLink):
+    """One record of an event whose records are listed apart (`ids_listed_apart`)."""
+
+    record_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"event {self.event_id}: record {self.record_id}"
 
 
 class OffenderUserObjectPermission(UserObjectPermissionBase):

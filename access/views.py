@@ -56,7 +56,7 @@ def describe(event: AuditEvent, names: dict[int, str]) -> tuple[str, str]:
     person's name where the reader may see it: ("contact 345", "Ann Bell (person 12)")."""
     noun = RECORD_WORDS.get(event.record_type, event.record_type.rpartition(".")[2] or "record")
     people_ids = event.offender_ids
-    records = _numbered(noun, list(event.record_ids)) or (noun if event.record_type else "")
+    records = _numbered(noun, event.all_record_ids) or (noun if event.record_type else "")
     shown = [_person(pk, names) for pk in people_ids[:SHOWN_IDS]]
     more = f" and {len(people_ids) - SHOWN_IDS} more" if len(people_ids) > SHOWN_IDS else ""
     return records, (", ".join(shown) + more)

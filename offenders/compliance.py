@@ -53,11 +53,15 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db import connection
+from django.db.models import Count, DateField, F, Lookup, Q, QuerySet
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from access import audit
@@ -273,15 +277,38 @@ def can_see_compliance(actor: Actor) -> bool:
     )
 
 
-def allocated_q(actor: Actor) -> Q:
+def allocated_q(actor: Actor, prefix: str = "") -> Q:
     """The people an actor works with day to day, within their scope.
 
     A key worker: those allocated to them as key worker or offender manager. Everyone
-    else: no narrowing (the scope of their role is the limit).
+    else: no narrowing (the scope of their role is the limit). `prefix` applies it
+    through a relation ("offender__").
     """
     if actor.role == Role.KEY_WORKER:
-        return Q(key_worker=actor.user) | Q(offender_manager=actor.user)
+        return Q(**{f"{prefix}key_worker": actor.user}) | Q(
+            **{f"{prefix}offender_manager": actor.user}
+        )
     return Q()
+
+
+class _AnyOf(Lookup):  # type: ignore[type-arg]
+    """`column = ANY(%s)`: a list of ids as one array parameter (PostgreSQL), rather than
+    an `IN` of one parameter per person for Django to prepare and psycopg to compose."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, params = self.process_lhs(compiler, connection)
+        array = "{" + ",".join(str(int(value)) for value in self.rhs) + "}"
+        return f"{lhs} = ANY(%s::bigint[])", [*params, array]
+
+
+def _among(field: str, ids: Collection[int]) -> Q:
+    """`field` is one of `ids`: one array parameter on PostgreSQL, an `IN` elsewhere."""
+    if connection.vendor == "postgresql":
+        return Q(_AnyOf(F(field), list(ids)))
+    return Q(**{f"{field}__in": list(ids)})
 
 
 def _require(actor: Actor) -> None:
@@ -356,27 +383,29 @@ class ComplianceTable:
         return self.by_person.get(offender_id, {}).get(week.start)
 
 
-def _week_index(field_name: str, weeks: list[Week]) -> Case:
-    """Which of `weeks` a datetime column falls in (-1 for none), by local week boundaries."""
-    return Case(
-        *[
-            When(
-                **{f"{field_name}__gte": week.starts_at, f"{field_name}__lt": week.ends_at},
-                then=Value(index),
-            )
-            for index, week in enumerate(weeks)
-        ],
-        default=Value(-1),
-        output_field=IntegerField(),
-    )
+def _merged_spells(
+    intervals: Iterable[tuple[dt.date, dt.date | None]],
+) -> list[tuple[dt.date, dt.date | None]]:
+    """[start, end) intervals of days (end None = open) merged where they overlap or touch,
+    oldest first: a run of days is covered by the intervals when one merged interval holds
+    it all."""
+    merged: list[tuple[dt.date, dt.date | None]] = []
+    for start, end in sorted(intervals, key=lambda span: span[0]):
+        if merged:
+            last_start, last_end = merged[-1]
+            if last_end is None or start <= last_end:
+                merged[-1] = (
+                    last_start,
+                    None if last_end is None or end is None else max(last_end, end),
+                )
+                continue
+        merged.append((start, end))
+    return merged
 
 
-def _covered(intervals: Iterable[tuple[dt.date, dt.date | None]], days: list[dt.date]) -> bool:
-    """Is every day in `days` inside one of the [start, end) intervals (end None = open)?"""
-    spans = list(intervals)
-    return bool(days) and all(
-        any(start <= day and (end is None or day < end) for start, end in spans) for day in days
-    )
+def _covers(merged: list[tuple[dt.date, dt.date | None]], first: dt.date, last: dt.date) -> bool:
+    """Is every day from `first` to `last` inside the `_merged_spells` intervals?"""
+    return any(start <= first and (end is None or last < end) for start, end in merged)
 
 
 def tier_spell_in_week(
@@ -485,7 +514,7 @@ def own_levels(ids: Collection[int], until: dt.date) -> dict[int, list[OwnLevel]
     on or before `until`, in one query."""
     history: dict[int, list[OwnLevel]] = defaultdict(list)
     for pk, offender_id, starts_on, contacts, tests in (
-        ContactLevel.objects.filter(offender_id__in=list(ids), starts_on__lte=until)
+        ContactLevel.objects.filter(_among("offender_id", ids), starts_on__lte=until)
         .order_by("offender_id", "starts_on", "pk")
         .values_list("pk", "offender_id", "starts_on", "contacts_per_week", "drug_tests_per_week")
     ):
@@ -510,8 +539,10 @@ def weekly_compliance(
 
     A fixed number of queries whatever the number of people or weeks: the people
     (scope re-checked), their programme episodes, their custody episodes, their own
-    levels, contacts grouped by (person, week, outcome) and drug tests grouped by
-    (person, week).
+    levels, contacts grouped by (person, local week, outcome) and drug tests grouped by
+    (person, local week). The database truncates each moment to the Monday of its
+    Europe/London week (one pass per record kind, whatever the number of weeks); the
+    window itself is a range of local midnights an index can serve.
     """
     actor = as_actor(user, as_of)
     _require(actor)
@@ -526,16 +557,17 @@ def weekly_compliance(
     window_start, window_end = weeks[0].starts_at, weeks[-1].ends_at
 
     supervision = dict(
-        Offender.objects.filter(people_q(actor), pk__in=list(offender_ids)).values_list(
+        Offender.objects.filter(people_q(actor), _among("pk", offender_ids)).values_list(
             "pk", "supervision"
         )
     )
     ids = list(supervision)
+    # The people in scope, as one filter for each record kind read below.
+    of_them = _among("offender_id", ids)
 
     tier_spells: dict[int, list[tuple[str, dt.date, dt.date | None]]] = defaultdict(list)
     for offender_id, kind, selected_on, deselected_on in (
-        ProgrammeEpisode.objects.filter(people_q(actor, prefix="offender__"))
-        .filter(offender_id__in=ids, kind__in=TIERS, selected_on__lte=last_day)
+        ProgrammeEpisode.objects.filter(of_them, kind__in=TIERS, selected_on__lte=last_day)
         .filter(Q(deselected_on__isnull=True) | Q(deselected_on__gt=first_day))
         .values_list("offender_id", "kind", "selected_on", "deselected_on")
     ):
@@ -546,73 +578,105 @@ def weekly_compliance(
         CustodyEpisode.objects.filter(
             records_q(actor, RecordKind.CUSTODY, "offenders.custodyepisode")
         )
-        .filter(offender_id__in=ids, started_on__lte=last_day)
+        .filter(of_them, started_on__lte=last_day)
         .filter(Q(released_on__isnull=True) | Q(released_on__gt=first_day))
         .values_list("offender_id", "started_on", "released_on")
     ):
         custody_spells[offender_id].append((started_on, released_on))
 
-    contact_counts: dict[tuple[int, int, str], int] = {}
-    for row in (
+    zone = timezone.get_default_timezone()
+    # (person, Monday) -> {outcome: count}
+    contact_counts: dict[tuple[int, dt.date], dict[str, int]] = defaultdict(dict)
+    for offender_id, monday, outcome, n in (
         Contact.objects.filter(
             records_q(actor, RecordKind.CONTACTS, "offenders.contact", count_only=True)
         )
-        .filter(offender_id__in=ids, occurred_at__gte=window_start, occurred_at__lt=window_end)
-        .annotate(week_index=_week_index("occurred_at", weeks))
+        .filter(of_them, occurred_at__gte=window_start, occurred_at__lt=window_end)
+        .annotate(monday=TruncWeek("occurred_at", tzinfo=zone, output_field=DateField()))
         .order_by()
-        .values("offender_id", "week_index", "outcome")
+        .values("offender_id", "monday", "outcome")
         .annotate(n=Count("pk"))
+        .values_list("offender_id", "monday", "outcome", "n")
     ):
-        contact_counts[(row["offender_id"], row["week_index"], row["outcome"])] = row["n"]
+        contact_counts[(offender_id, monday)][outcome] = n
 
     # Each person's own levels (001 §3.2b): only a start on or before a week's Monday counts.
     history = own_levels(ids, weeks[-1].start)
     targets = table.targets
 
-    test_counts: dict[tuple[int, int], int] = {}
-    for row in (
+    test_counts: dict[tuple[int, dt.date], int] = {}
+    for offender_id, monday, n in (
         DrugTest.objects.filter(
             records_q(actor, RecordKind.DRUG_TESTS, "offenders.drugtest", count_only=True)
         )
-        .filter(offender_id__in=ids, tested_at__gte=window_start, tested_at__lt=window_end)
-        .annotate(week_index=_week_index("tested_at", weeks))
+        .filter(of_them, tested_at__gte=window_start, tested_at__lt=window_end)
+        .annotate(monday=TruncWeek("tested_at", tzinfo=zone, output_field=DateField()))
         .order_by()
-        .values("offender_id", "week_index")
+        .values("offender_id", "monday")
         .annotate(n=Count("pk"))
+        .values_list("offender_id", "monday", "n")
     ):
-        test_counts[(row["offender_id"], row["week_index"])] = row["n"]
+        test_counts[(offender_id, monday)] = n
 
+    # Measures repeat (the same count against the same target for the same reason): one
+    # object each, so the week loop builds little more than the PersonWeek itself.
+    measures: dict[tuple[int, int | None, str], Measure] = {}
+
+    def measure(done: int, target: int | None, reason: str) -> Measure:
+        key = (done, target, reason)
+        found = measures.get(key)
+        if found is None:
+            found = measures[key] = Measure(done, target, reason)
+        return found
+
+    no_counts: dict[str, int] = {}
     for offender_id in ids:
+        spells = tier_spells.get(offender_id, [])
+        own = history.get(offender_id, [])
+        custody = _merged_spells(custody_spells.get(offender_id, ()))
+        on_licence = supervision[offender_id] == Supervision.LICENCE
+        # One spell on a tier over every week and no level of their own (most people): the
+        # same level each week, worked out once.
+        throughout = None
+        if len(spells) == 1 and not own:
+            _, selected_on, deselected_on = spells[0]
+            if selected_on <= first_day and (deselected_on is None or deselected_on > last_day):
+                throughout = level_in_week(spells, own, weeks[0], targets)
         per_week: dict[dt.date, PersonWeek] = {}
-        for index, week in enumerate(weeks):
-            attended = contact_counts.get((offender_id, index, ContactOutcome.ATTENDED), 0)
-            tests = test_counts.get((offender_id, index), 0)
-            level = level_in_week(tier_spells[offender_id], history[offender_id], week, targets)
+        for week in weeks:
+            outcomes = contact_counts.get((offender_id, week.start), no_counts)
+            attended = outcomes.get(ContactOutcome.ATTENDED, 0)
+            tests = test_counts.get((offender_id, week.start), 0)
+            if throughout is not None:
+                level: Level | None = throughout
+            else:
+                level = level_in_week(spells, own, week, targets) if spells else None
             tier = level.tier if level else ""
             reason = ""
             if level is None:
                 reason = "Not on a tier (PPO, IOM or DYO) this week"
-            elif _covered(custody_spells[offender_id], week.days()):
+            elif _covers(custody, week.start, week.last_day):
                 # In custody every day: the community contact target cannot apply.
                 reason = "In custody all week"
             test_reason = reason
-            if not test_reason and supervision[offender_id] != Supervision.LICENCE:
+            if not test_reason and not on_licence:
                 # 001 §3.2f: twice-weekly testing is for licensees only.
                 test_reason = "Not on licence"
             contact_target = level.contacts if level and not reason else None
             test_target = level.drug_tests if level and not test_reason else None
-            whose = "this person" if level and level.is_own else _tier_words(tier)
-            if test_target == 0:
-                test_target, test_reason = None, f"No drug test target set for {whose}"
-            if contact_target == 0:
-                contact_target, reason = None, f"No contact target set for {whose}"
+            if test_target == 0 or contact_target == 0:
+                whose = "this person" if level and level.is_own else _tier_words(tier)
+                if test_target == 0:
+                    test_target, test_reason = None, f"No drug test target set for {whose}"
+                if contact_target == 0:
+                    contact_target, reason = None, f"No contact target set for {whose}"
             per_week[week.start] = PersonWeek(
                 offender_id=offender_id,
                 week=week,
-                contacts=Measure(attended, contact_target, reason),
-                drug_tests=Measure(tests, test_target, test_reason),
-                excused=contact_counts.get((offender_id, index, ContactOutcome.EXCUSED), 0),
-                failed=contact_counts.get((offender_id, index, ContactOutcome.FAILED), 0),
+                contacts=measure(attended, contact_target, reason),
+                drug_tests=measure(tests, test_target, test_reason),
+                excused=outcomes.get(ContactOutcome.EXCUSED, 0),
+                failed=outcomes.get(ContactOutcome.FAILED, 0),
                 tier=tier,
                 level=level,
             )
@@ -685,16 +749,53 @@ class PeriodCompliance:
         return f"Last {len(self.weeks)} weeks" if len(self.weeks) > 1 else "Week"
 
 
+def _counts_by_week_and_tier(
+    table: ComplianceTable, weeks: list[Week]
+) -> dict[tuple[dt.date, str], list[int]]:
+    """For each (week's Monday, tier) of `weeks`: contacts met, contacts assessed, drug tests
+    met, drug tests assessed. One pass over the person-weeks, whatever is tallied from it."""
+    counts: dict[tuple[dt.date, str], list[int]] = {}
+    starts = [week.start for week in weeks]
+    for per_week in table.by_person.values():
+        for start in starts:
+            person_week = per_week.get(start)
+            if person_week is None:
+                continue
+            contacts, tests = person_week.contacts, person_week.drug_tests
+            if contacts.target is None and tests.target is None:
+                continue
+            key = (start, person_week.tier)
+            row = counts.get(key)
+            if row is None:
+                row = counts[key] = [0, 0, 0, 0]
+            if contacts.target is not None:
+                row[0] += contacts.done >= contacts.target
+                row[1] += 1
+            if tests.target is not None:
+                row[2] += tests.done >= tests.target
+                row[3] += 1
+    return counts
+
+
+def _period(
+    counts: dict[tuple[dt.date, str], list[int]], weeks: list[Week], tier: str = ""
+) -> PeriodCompliance:
+    totals = [0, 0, 0, 0]
+    starts = {week.start for week in weeks}
+    for (start, week_tier), row in counts.items():
+        if start in starts and tier in ("", week_tier):
+            for index, value in enumerate(row):
+                totals[index] += value
+    return PeriodCompliance(
+        weeks=weeks,
+        contacts=Tally(totals[0], totals[1]),
+        drug_tests=Tally(totals[2], totals[3]),
+    )
+
+
 def tally(table: ComplianceTable, weeks: list[Week], tier: str = "") -> PeriodCompliance:
     """The person-weeks of `weeks` meeting their target; with `tier`, only that tier's."""
-    contacts, tests = Tally(), Tally()
-    for per_week in table.by_person.values():
-        for week in weeks:
-            person_week = per_week.get(week.start)
-            if person_week is not None and tier in ("", person_week.tier):
-                contacts = contacts.add(person_week.contacts)
-                tests = tests.add(person_week.drug_tests)
-    return PeriodCompliance(weeks=weeks, contacts=contacts, drug_tests=tests)
+    return _period(_counts_by_week_and_tier(table, weeks), weeks, tier)
 
 
 @dataclass(frozen=True)
@@ -744,6 +845,22 @@ class ComplianceSummary:
     people_counted: int
 
 
+def _on_a_tier(as_of: dt.date, first_day: dt.date) -> QuerySet[ProgrammeEpisode]:
+    """Spells on a tier (PPO, IOM or DYO) overlapping `first_day` to `as_of`."""
+    return ProgrammeEpisode.objects.filter(kind__in=TIERS, selected_on__lte=as_of).filter(
+        Q(deselected_on__isnull=True) | Q(deselected_on__gt=first_day)
+    )
+
+
+def _followed_ids(actor: Actor, as_of: dt.date, first_day: dt.date) -> list[int]:
+    """The ids of `compliance_people`, read from the tier spells (a semi-join the planner
+    serves from the few spells rather than by scanning every person)."""
+    spells = _on_a_tier(as_of, first_day).filter(
+        people_q(actor, prefix="offender__"), allocated_q(actor, prefix="offender__")
+    )
+    return sorted(set(spells.order_by().values_list("offender_id", flat=True)))
+
+
 def compliance_people(*, user: Any, as_of: dt.date, first_day: dt.date) -> QuerySet[Offender]:
     """The people whose compliance the user follows from `first_day` to `as_of`.
 
@@ -752,17 +869,69 @@ def compliance_people(*, user: Any, as_of: dt.date, first_day: dt.date) -> Query
     """
     actor = as_actor(user, as_of)
     _require(actor)
-    on_a_tier_in_period = (
-        ProgrammeEpisode.objects.filter(kind__in=TIERS, selected_on__lte=as_of)
-        .filter(Q(deselected_on__isnull=True) | Q(deselected_on__gt=first_day))
-        .values("offender_id")
-    )
     return (
         Offender.objects.filter(people_q(actor))
-        .filter(allocated_q(actor), pk__in=on_a_tier_in_period)
+        .filter(allocated_q(actor), pk__in=_on_a_tier(as_of, first_day).values("offender_id"))
         .with_status(as_of)
         .select_related("key_worker")
     )
+
+
+# --- One table for a page ---------------------------------------------------------------------
+
+# The compliance page asks for the same person-weeks several times (its own 13 weeks, then
+# each standard for the last week and two quarters): inside `sharing_weeks` they are worked
+# out once, for the widest span asked for, and each figure reads its weeks from that table.
+_shared_tables: ContextVar[dict[tuple[Any, ...], ComplianceTable] | None] = ContextVar(
+    "compliance_shared_tables", default=None
+)
+
+
+def _reader_key(actor: Actor) -> tuple[Any, ...]:
+    membership = actor.membership
+    return (getattr(actor.user, "pk", None), getattr(membership, "pk", None), actor.system)
+
+
+def followed_weeks(actor: Actor, complete_weeks: int) -> ComplianceTable:
+    """Everyone whose compliance the actor follows in the `complete_weeks` before the week of
+    `actor.as_of` or in it, over those weeks and the week in progress (`weekly_compliance`).
+
+    Inside `sharing_weeks` a table already worked out for as many weeks or more is returned
+    instead. Its extra people and weeks change no figure: a person in it who was on no tier
+    in a week is not assessed that week, and callers pick the weeks they tally.
+    """
+    shared = _shared_tables.get()
+    key = (*_reader_key(actor), actor.as_of)
+    if shared is not None:
+        found = shared.get(key)
+        if found is not None and len(found.weeks) - 1 >= complete_weeks:
+            return found
+    first_day = monday_of(actor.as_of) - dt.timedelta(weeks=complete_weeks)
+    table = weekly_compliance(
+        user=actor,
+        as_of=actor.as_of,
+        offender_ids=_followed_ids(actor, actor.as_of, first_day),
+        complete_weeks=complete_weeks,
+        include_current=True,
+    )
+    if shared is not None:
+        shared[key] = table
+    return table
+
+
+@contextmanager
+def sharing_weeks(actor: Actor, complete_weeks: int = 0) -> Iterator[None]:
+    """Work out the actor's person-weeks once for everything asked inside the block (the
+    compliance page and its standards), starting with `complete_weeks` of them."""
+    outer = _shared_tables.get()
+    token = _shared_tables.set({}) if outer is None else None
+    try:
+        if complete_weeks and can_see_compliance(actor):
+            followed_weeks(actor, complete_weeks)
+        yield
+    finally:
+        if token is not None:
+            _shared_tables.reset(token)
 
 
 def compliance_summary(*, user: Any, as_of: dt.date) -> ComplianceSummary:
@@ -777,30 +946,36 @@ def compliance_summary(*, user: Any, as_of: dt.date) -> ComplianceSummary:
     actor = as_actor(user, as_of)
     _require(actor)
     longest = max(SCHEME_PERIODS_WEEKS)
-    first_day = complete_weeks_before(as_of, longest)[0].start
-    people = list(compliance_people(user=actor, as_of=as_of, first_day=first_day))
-    table = weekly_compliance(
-        user=actor,
-        as_of=as_of,
-        offender_ids=[p.pk for p in people],
-        complete_weeks=longest,
-        include_current=True,
-    )
-    complete, this_week = table.weeks[:-1], table.weeks[-1]
-    periods = [tally(table, complete[-count:]) for count in SCHEME_PERIODS_WEEKS]
+    table = followed_weeks(actor, longest)
+    complete, this_week = table.weeks[:-1][-longest:], table.weeks[-1]
+    counts = _counts_by_week_and_tier(table, complete)
+    periods = [_period(counts, complete[-count:]) for count in SCHEME_PERIODS_WEEKS]
     by_tier = [
         TierCompliance(
             targets=table.targets[tier],
-            periods=[tally(table, complete[-count:], tier) for count in SCHEME_PERIODS_WEEKS],
+            periods=[_period(counts, complete[-count:], tier) for count in SCHEME_PERIODS_WEEKS],
         )
         for tier in TIERS
     ]
-    by_week = [tally(table, [week]) for week in reversed(complete)]
-    below_now = [
-        (person, person_week)
-        for person in people
-        if (person_week := table.get(person.pk, this_week)) is not None and person_week.below_target
+    by_week = [_period(counts, [week]) for week in reversed(complete)]
+    # The people followed over these weeks (`compliance_people` from the first of them):
+    # those of the table on a tier in at least one of them. The table may hold others,
+    # followed earlier, for a longer figure read from it.
+    weeks_here = [week.start for week in (*complete, this_week)]
+    counted = [
+        pk
+        for pk, per_week in table.by_person.items()
+        if any(per_week[start].tier for start in weeks_here)
     ]
+    below_ids = [pk for pk in counted if table.by_person[pk][this_week.start].below_target]
+    below_people = (
+        compliance_people(user=actor, as_of=as_of, first_day=complete[0].start).filter(
+            _among("pk", below_ids)
+        )
+        if below_ids
+        else []
+    )
+    below_now = [(person, table.by_person[person.pk][this_week.start]) for person in below_people]
     loggable = may_log_contact_for(actor, [person.pk for person, _ in below_now])
     below = [
         BelowTarget(offender=person, this_week=person_week, can_log_contact=person.pk in loggable)
@@ -819,7 +994,7 @@ def compliance_summary(*, user: Any, as_of: dt.date) -> ComplianceSummary:
         OFFENDER,
         [b.offender for b in below],
         view="compliance",
-        people_counted=len(table.by_person),
+        people_counted=len(counted),
     )
     return ComplianceSummary(
         as_of=as_of,
@@ -829,7 +1004,7 @@ def compliance_summary(*, user: Any, as_of: dt.date) -> ComplianceSummary:
         by_tier=by_tier,
         by_week=by_week,
         below_target=below,
-        people_counted=len(table.by_person),
+        people_counted=len(counted),
     )
 
 
@@ -879,22 +1054,15 @@ def person_weeks_in(
 ) -> tuple[ComplianceTable, list[Week]]:
     """The complete weeks whose Monday falls from `first_day` to `last_day` (a week belongs
     to the period its Monday is in; the week in progress is never counted), for the people
-    whose compliance the actor follows, each against their own level. Seven queries."""
+    whose compliance the actor follows, each against their own level. Eight queries, or
+    none inside `sharing_weeks` once a table covering the period is worked out."""
     this_monday = monday_of(actor.as_of)
     back = (this_monday - monday_of(first_day)).days // 7
-    table = ComplianceTable(as_of=actor.as_of, weeks=[], targets={})
     if back <= 0 or last_day < first_day:
-        return table, []
-    weeks = complete_weeks_before(actor.as_of, back)
-    people = compliance_people(user=actor, as_of=actor.as_of, first_day=weeks[0].start)
-    table = weekly_compliance(
-        user=actor,
-        as_of=actor.as_of,
-        offender_ids=list(people.values_list("pk", flat=True)),
-        complete_weeks=back,
-        include_current=False,
-    )
-    return table, [w for w in table.weeks if first_day <= w.start <= last_day]
+        return ComplianceTable(as_of=actor.as_of, weeks=[], targets={}), []
+    table = followed_weeks(actor, back)
+    weeks = [w for w in table.weeks if w.start < this_monday and first_day <= w.start <= last_day]
+    return table, weeks
 
 
 @standards.register
@@ -955,15 +1123,13 @@ class StandardsTable:
     rows: list[StandardRow]
 
 
-def standards_summary(*, user: Any, as_of: dt.date) -> StandardsTable:
-    """Every registered standard (offenders.standards) for the last complete week, the
-    current financial-year quarter so far and the previous quarter, as this reader may see
-    them. Counts only: nobody is named, so nothing here is a consultation of a record."""
-    actor = as_actor(user, as_of)
+def standard_periods(as_of: dt.date) -> list[StandardPeriod]:
+    """The last complete week, the current financial-year quarter so far and the previous
+    quarter: the periods the compliance page measures the standards over."""
     last_week = complete_weeks_before(as_of, 1)[0]
     this_quarter = quarter_containing(as_of)
     previous = this_quarter.before()
-    periods = [
+    return [
         StandardPeriod("Last complete week", last_week.start, last_week.end),
         StandardPeriod(
             f"{this_quarter.label} so far",
@@ -973,9 +1139,28 @@ def standards_summary(*, user: Any, as_of: dt.date) -> StandardsTable:
         ),
         StandardPeriod(previous.label, previous.first_day, previous.last_day, note=previous.months),
     ]
-    found = [
-        standards.measures(user=actor, first_day=p.first_day, last_day=p.last_day) for p in periods
-    ]
+
+
+def weeks_back_to(as_of: dt.date, first_day: dt.date) -> int:
+    """How many complete weeks before the week of `as_of` reach back to `first_day`'s week."""
+    return max(0, (monday_of(as_of) - monday_of(first_day)).days // 7)
+
+
+def standards_summary(*, user: Any, as_of: dt.date) -> StandardsTable:
+    """Every registered standard (offenders.standards) for the last complete week, the
+    current financial-year quarter so far and the previous quarter, as this reader may see
+    them. Counts only: nobody is named, so nothing here is a consultation of a record.
+
+    The person-weeks behind the contacts and drug-test standards are worked out once for
+    all three periods (`sharing_weeks`)."""
+    actor = as_actor(user, as_of)
+    periods = standard_periods(as_of)
+    earliest = min(p.first_day for p in periods)
+    with sharing_weeks(actor, weeks_back_to(as_of, earliest)):
+        found = [
+            standards.measures(user=actor, first_day=p.first_day, last_day=p.last_day)
+            for p in periods
+        ]
     rows: dict[str, StandardRow] = {}
     for index, period_measures in enumerate(found):
         for measure in period_measures:

@@ -12,10 +12,14 @@ from access.policy import actor_for
 from ppo_case import charts
 
 from .compliance import (
+    SCHEME_PERIODS_WEEKS,
     ComplianceSummary,
     can_see_compliance,
     compliance_summary,
+    sharing_weeks,
+    standard_periods,
     standards_summary,
+    weeks_back_to,
 )
 from .log_another import FROM, next_to_log
 
@@ -48,8 +52,12 @@ def compliance_view(request: HttpRequest) -> HttpResponse:
     actor = actor_for(request.user)
     if not can_see_compliance(actor):
         raise Refused("offenders.compliance", "", "role sees only part of the contacts")
-    summary = compliance_summary(user=actor, as_of=actor.as_of)
-    measured = standards_summary(user=actor, as_of=actor.as_of)
+    # One table of person-weeks for the page: its own 13 weeks and the standards' quarters.
+    earliest = min(period.first_day for period in standard_periods(actor.as_of))
+    weeks = max(max(SCHEME_PERIODS_WEEKS), weeks_back_to(actor.as_of, earliest))
+    with sharing_weeks(actor, weeks):
+        summary = compliance_summary(user=actor, as_of=actor.as_of)
+        measured = standards_summary(user=actor, as_of=actor.as_of)
     # Issue 13.9: after "Save and log another" from this list, the next person's link focused.
     focus = next_to_log(summary.below_target, request.GET)
     return render(

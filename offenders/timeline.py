@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dates import MONTHS
 
 from access import audit
 from access.policy import RecordKind, as_actor, grant, offending_events_q, records_q, visible_fields
@@ -58,6 +59,10 @@ class TimelineItem:
     description: str = ""
     tags: list[tuple[str, str]] = field(default_factory=list)  # (text, govuk-tag modifier)
     has_time: bool = True
+    # Worked out once for the items a page shows (`_dated`), not by template filters per row:
+    # the <time> element's machine-readable value and the words shown.
+    datetime_value: str = ""
+    shown_at: str = ""
 
 
 @dataclass
@@ -82,13 +87,38 @@ class Timeline:
         return self.page > 1
 
 
+ONE_DAY = dt.timedelta(days=1)
+
+
 def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def _who(user: Any, agency: Any) -> str:
-    name = (user.get_full_name() or user.username) if user else ""
-    return ", ".join(part for part in (name, getattr(agency, "name", "")) if part)
+def _dated(item: TimelineItem) -> TimelineItem:
+    """The item's date (and time) as the page shows it, in local time: "3 June 2025 at
+    2:05pm", and ISO 8601 for the <time> element (the `date` filter's "c" and "Y-m-d")."""
+    local = timezone.localtime(item.at)
+    day = f"{local.day} {MONTHS[local.month]} {local.year}"
+    if item.has_time:
+        hour = local.hour % 12 or 12
+        item.datetime_value = local.isoformat()
+        item.shown_at = f"{day} at {hour}:{local.minute:02d}{'pm' if local.hour > 11 else 'am'}"
+    else:
+        item.datetime_value = local.date().isoformat()
+        item.shown_at = day
+    return item
+
+
+def _who_named(first: str | None, last: str | None, username: str | None, agency: str) -> str:
+    """Who recorded it: the user's full name (or username, none when there is no user) and
+    the agency's name."""
+    name = (f"{first} {last}".strip() or username or "") if username is not None else ""
+    return ", ".join(part for part in (name, agency or "") if part)
+
+
+def _labels(model: Any, name: str) -> dict[Any, str]:
+    """A field's choices as shown (`get_FOO_display` without a model instance)."""
+    return {value: str(label) for value, label in model._meta.get_field(name).flatchoices}
 
 
 def _within(
@@ -103,6 +133,16 @@ def _within(
             qs = qs.filter(**{f"{start}__gte": date_from})
         else:
             qs = qs.filter(Q(**{f"{end}__gte": date_from}) | Q(**{f"{end}__isnull": True}))
+    return qs
+
+
+def _at_within(qs: Any, moment: str, date_from: dt.date | None, date_to: dt.date | None) -> Any:
+    """Records whose moment falls on a local day of the period, as a range of local
+    midnights (the person's index on the moment serves it; `__date` would not)."""
+    if date_to is not None and date_to < dt.date.max:
+        qs = qs.filter(**{f"{moment}__lt": _start_of(date_to + ONE_DAY)})
+    if date_from is not None:
+        qs = qs.filter(**{f"{moment}__gte": _start_of(date_from)})
     return qs
 
 
@@ -152,111 +192,198 @@ def offender_timeline(
     selected = (kinds & set(available)) if kinds else set(available)
     items: list[TimelineItem] = []
 
+    # Each kind is read as the columns the items need (no model objects), newest first:
+    # ORDER BY the moment DESC, id DESC with a LIMIT, which the person's index on the
+    # moment serves walking backwards, so a page costs the same whatever the history.
     if {"offending", "intelligence"} & selected:
-        events = (
-            OffendingEvent.objects.filter(offender=offender)
-            .filter(offending_events_q(actor))
-            .select_related("category", "source_agency", "recorded_by")
-        )
+        events = OffendingEvent.objects.filter(offender=offender).filter(offending_events_q(actor))
         if "offending" not in selected:
             events = events.filter(kind="intelligence")
         if "intelligence" not in selected:
             events = events.exclude(kind="intelligence")
         events = _within(events, "occurred_on", None, date_from, date_to)
-        for e in _newest(events, "offending", truncated, limit, more):
+        event_kinds = _labels(OffendingEvent, "kind")
+        for (
+            kind,
+            occurred_on,
+            summary,
+            reference,
+            recorded_on,
+            category,
+            source,
+            first,
+            last,
+            username,
+        ) in _newest(
+            events.values_list(
+                "kind",
+                "occurred_on",
+                "summary",
+                "source_reference",
+                "recorded_on",
+                "category__name",
+                "source_agency__name",
+                "recorded_by__first_name",
+                "recorded_by__last_name",
+                "recorded_by__username",
+            ),
+            "offending",
+            truncated,
+            limit,
+            more,
+        ):
+            label = event_kinds.get(kind, kind)
             items.append(
                 TimelineItem(
-                    kind="intelligence" if e.kind == "intelligence" else "offending",
-                    at=_start_of(e.occurred_on),
+                    kind="intelligence" if kind == "intelligence" else "offending",
+                    at=_start_of(occurred_on),
                     has_time=False,
-                    title=f"{e.get_kind_display()}{f': {e.category.name}' if e.category else ''}",
-                    byline=_who(e.recorded_by, e.source_agency) or e.source_agency.name,
-                    description=e.summary
-                    or f"Reference {e.source_reference}, recorded {e.recorded_on:%-d %B %Y}",
+                    title=f"{label}{f': {category}' if category is not None else ''}",
+                    byline=_who_named(first, last, username, source) or source,
+                    description=summary
+                    or f"Reference {reference}, recorded {recorded_on:%-d %B %Y}",
                 )
             )
     if "contact" in selected:
-        contacts = (
-            Contact.objects.filter(offender=offender)
-            .filter(records_q(actor, RecordKind.CONTACTS, "offenders.contact"))
-            .select_related("worker", "agency")
+        contacts = Contact.objects.filter(offender=offender).filter(
+            records_q(actor, RecordKind.CONTACTS, "offenders.contact")
         )
-        contacts = _within(contacts, "occurred_at__date", None, date_from, date_to)
-        for c in _newest(contacts, "contact", truncated, limit, more):
+        contacts = _at_within(contacts, "occurred_at", date_from, date_to)
+        outcomes, contact_kinds = _labels(Contact, "outcome"), _labels(Contact, "kind")
+        for (
+            occurred_at,
+            kind,
+            outcome,
+            face_to_face,
+            flagged,
+            note,
+            first,
+            last,
+            username,
+            agency,
+        ) in _newest(
+            contacts.values_list(
+                "occurred_at",
+                "kind",
+                "outcome",
+                "face_to_face",
+                "enforcement_flagged",
+                "note",
+                "worker__first_name",
+                "worker__last_name",
+                "worker__username",
+                "agency__name",
+            ),
+            "contact",
+            truncated,
+            limit,
+            more,
+        ):
             tags = [
                 (
-                    c.get_outcome_display(),
+                    outcomes.get(outcome, outcome),
                     "green"
-                    if c.outcome == ContactOutcome.ATTENDED
+                    if outcome == ContactOutcome.ATTENDED
                     else "red"
-                    if c.outcome == ContactOutcome.FAILED
+                    if outcome == ContactOutcome.FAILED
                     else "yellow",
                 )
             ]
-            if c.enforcement_flagged:
+            if flagged:
                 tags.append(("Fast-track breach or recall", "red"))
             items.append(
                 TimelineItem(
                     kind="contact",
-                    at=c.occurred_at,
-                    title=f"Contact: {c.get_kind_display().lower()}"
-                    + ("" if c.face_to_face else " (not face to face)"),
-                    byline=_who(c.worker, c.agency),
-                    description=c.note,
+                    at=occurred_at,
+                    title=f"Contact: {contact_kinds.get(kind, kind).lower()}"
+                    + ("" if face_to_face else " (not face to face)"),
+                    byline=_who_named(first, last, username, agency),
+                    description=note,
                     tags=tags,
                 )
             )
     if "drug_test" in selected:
-        tests = (
-            DrugTest.objects.filter(offender=offender)
-            .filter(records_q(actor, RecordKind.DRUG_TESTS, "offenders.drugtest"))
-            .select_related("tester", "agency")
+        tests = DrugTest.objects.filter(offender=offender).filter(
+            records_q(actor, RecordKind.DRUG_TESTS, "offenders.drugtest")
         )
-        tests = _within(tests, "tested_at__date", None, date_from, date_to)
-        for t in _newest(tests, "drug_test", truncated, limit, more):
+        tests = _at_within(tests, "tested_at", date_from, date_to)
+        results = _labels(DrugTest, "result")
+        for tested_at, result, substances, first, last, username, agency in _newest(
+            tests.values_list(
+                "tested_at",
+                "result",
+                "substances",
+                "tester__first_name",
+                "tester__last_name",
+                "tester__username",
+                "agency__name",
+            ),
+            "drug_test",
+            truncated,
+            limit,
+            more,
+        ):
+            shown = results.get(result, result)
             items.append(
                 TimelineItem(
                     kind="drug_test",
-                    at=t.tested_at,
-                    title=f"Drug test: {t.get_result_display().lower()}",
-                    byline=_who(t.tester, t.agency),
-                    description=t.substances,
-                    tags=[(t.get_result_display(), "red" if t.result == "positive" else "grey")],
+                    at=tested_at,
+                    title=f"Drug test: {shown.lower()}",
+                    byline=_who_named(first, last, username, agency),
+                    description=substances,
+                    tags=[(shown, "red" if result == "positive" else "grey")],
                 )
             )
     if "custody" in selected:
-        custody = (
-            CustodyEpisode.objects.filter(offender=offender)
-            .filter(records_q(actor, RecordKind.CUSTODY, "offenders.custodyepisode"))
-            .select_related("establishment")
+        custody = CustodyEpisode.objects.filter(offender=offender).filter(
+            records_q(actor, RecordKind.CUSTODY, "offenders.custodyepisode")
         )
         custody = _within(custody, "started_on", "released_on", date_from, date_to)
-        for spell in _newest(custody, "custody", truncated, limit, more):
-            length = (
-                f", {spell.sentence_length_months} months" if spell.sentence_length_months else ""
-            )
-            start_title = f"{'Remanded' if spell.kind == 'remand' else 'Sentenced'}{length}"
-            detail = spell.establishment.name
-            if spell.expected_release_on and not spell.released_on:
-                detail = f"{detail}. Expected release {spell.expected_release_on:%-d %B %Y}".lstrip(
-                    ". "
-                )
+        supervision = _labels(CustodyEpisode, "supervision_on_release")
+        for (
+            custody_kind,
+            started_on,
+            released_on,
+            months,
+            expected_release_on,
+            on_release,
+            establishment,
+        ) in _newest(
+            custody.values_list(
+                "kind",
+                "started_on",
+                "released_on",
+                "sentence_length_months",
+                "expected_release_on",
+                "supervision_on_release",
+                "establishment__name",
+            ),
+            "custody",
+            truncated,
+            limit,
+            more,
+        ):
+            length = f", {months} months" if months else ""
+            start_title = f"{'Remanded' if custody_kind == 'remand' else 'Sentenced'}{length}"
+            detail = establishment
+            if expected_release_on and not released_on:
+                detail = f"{detail}. Expected release {expected_release_on:%-d %B %Y}".lstrip(". ")
             items.append(
                 TimelineItem(
                     "custody",
-                    _start_of(spell.started_on),
+                    _start_of(started_on),
                     start_title,
                     description=detail,
                     has_time=False,
                 )
             )
-            if spell.released_on:
+            if released_on:
                 items.append(
                     TimelineItem(
                         "custody",
-                        _start_of(spell.released_on),
+                        _start_of(released_on),
                         "Released from custody",
-                        description=spell.get_supervision_on_release_display(),
+                        description=supervision.get(on_release, on_release),
                         has_time=False,
                     )
                 )
@@ -267,47 +394,77 @@ def offender_timeline(
         spells_on_scheme = _within(
             spells_on_scheme, "selected_on", "deselected_on", date_from, date_to
         )
-        for p in _newest(spells_on_scheme, "programme", truncated, limit, more):
+        programmes = _labels(ProgrammeEpisode, "kind")
+        reasons = _labels(ProgrammeEpisode, "deselection_reason")
+        routes = _labels(ProgrammeEpisode, "exit_route")
+        for programme, selected_on, decision, deselected_on, reason, route in _newest(
+            spells_on_scheme.values_list(
+                "kind",
+                "selected_on",
+                "selection_decision",
+                "deselected_on",
+                "deselection_reason",
+                "exit_route",
+            ),
+            "programme",
+            truncated,
+            limit,
+            more,
+        ):
+            label = programmes.get(programme, programme)
             items.append(
                 TimelineItem(
                     "programme",
-                    _start_of(p.selected_on),
-                    f"Selected as a {p.get_kind_display()}",
-                    description=p.selection_decision,
+                    _start_of(selected_on),
+                    f"Selected as a {label}",
+                    description=decision,
                     has_time=False,
                 )
             )
-            if p.deselected_on:
+            if deselected_on:
                 items.append(
                     TimelineItem(
                         "programme",
-                        _start_of(p.deselected_on),
-                        f"De-selected as a {p.get_kind_display()}",
+                        _start_of(deselected_on),
+                        f"De-selected as a {label}",
                         description=" – ".join(
-                            x
-                            for x in (
-                                p.get_deselection_reason_display(),
-                                p.get_exit_route_display(),
-                            )
-                            if x
+                            x for x in (reasons.get(reason, reason), routes.get(route, route)) if x
                         ),
                         has_time=False,
                     )
                 )
     if "grade" in selected:
-        changes = GradeChange.objects.filter(offender=offender).select_related(
-            "changed_by", "agency"
+        changes = _at_within(
+            GradeChange.objects.filter(offender=offender), "changed_at", date_from, date_to
         )
-        changes = _within(changes, "changed_at__date", None, date_from, date_to)
-        for g in _newest(changes, "grade", truncated, limit, more):
+        from_grades, to_grades = (
+            _labels(GradeChange, "from_grade"),
+            _labels(GradeChange, "to_grade"),
+        )
+        for changed_at, from_grade, to_grade, reason, first, last, username, agency in _newest(
+            changes.values_list(
+                "changed_at",
+                "from_grade",
+                "to_grade",
+                "reason",
+                "changed_by__first_name",
+                "changed_by__last_name",
+                "changed_by__username",
+                "agency__name",
+            ),
+            "grade",
+            truncated,
+            limit,
+            more,
+        ):
             items.append(
                 TimelineItem(
                     "grade",
-                    g.changed_at,
-                    f"IOM grade changed from {g.get_from_grade_display() or 'none'}"
-                    f" to {g.get_to_grade_display()}",
-                    byline=_who(g.changed_by, g.agency),
-                    description=g.reason,
+                    changed_at,
+                    f"IOM grade changed from {from_grades.get(from_grade, from_grade) or 'none'}"
+                    f" to {to_grades.get(to_grade, to_grade)}",
+                    byline=_who_named(first, last, username, agency),
+                    description=reason,
                 )
             )
 
@@ -331,7 +488,7 @@ def offender_timeline(
             and (date_to is None or timezone.localtime(i.at).date() <= date_to)
         ]
     has_next = bool(more) or len(items) > page * PAGE_SIZE
-    items = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    items = [_dated(item) for item in items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
     summary = None
     if custody_fields and "custody" not in available:
         summary = custody_summary(actor, offender, fields=custody_fields)
