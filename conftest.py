@@ -30,31 +30,30 @@ def client() -> Client:
     return FormPageClient()
 
 
-def _empties_the_database(item: pytest.Item) -> bool:
-    """Whether a test runs outside a rolled-back transaction, so that pytest-django
-    empties every table after it (transactional_db, live_server journeys, migrations)."""
-    from django.test import TestCase, TransactionTestCase
+def _used_the_database(item: pytest.Item) -> bool:
+    """Whether the test had pytest-django set up the test database (any django_db test,
+    transactional or not, and Django's own test case classes)."""
+    from django.test import SimpleTestCase
 
     cls = getattr(item, "cls", None)
-    if cls is not None and issubclass(cls, TransactionTestCase):
-        return not issubclass(cls, TestCase)
-    marker = item.get_closest_marker("django_db")
-    if marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)):
-        return True
-    names = getattr(item, "fixturenames", ())
-    return "transactional_db" in names or "django_db_reset_sequences" in names
+    if cls is not None and issubclass(cls, SimpleTestCase):
+        return bool(getattr(cls, "databases", None))
+    return "django_db_setup" in getattr(item, "fixturenames", ())
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):  # type: ignore[no-untyped-def]
-    """After a test that emptied the tables, load the data migrations' reference rows again.
+    """After each database test, the data migrations' reference rows back if they are gone.
 
-    Django's own runner puts such tests last; pytest-django does too, but pytest-xdist
-    hands each worker whole files in turn, so a file of ordinary tests can follow one that
-    emptied the database in the same worker. The rows are committed, as after `migrate`.
+    Tests outside a rolled-back transaction (transactional_db, live-server journeys,
+    migrations) leave every table empty. Django's own runner puts them last; pytest-django
+    does too, but pytest-xdist hands each worker whole files in turn, so a file of ordinary
+    tests can follow one that emptied the database in the same worker. Checking after
+    every database test (four indexed EXISTS queries) rather than guessing which tests
+    flush keeps it right whatever emptied them. The rows are committed, as after `migrate`.
     """
     yield
-    if nextitem is None or not _empties_the_database(item):
+    if not _used_the_database(item):
         return
     from pytest_django.plugin import blocking_manager_key
 

@@ -22,6 +22,11 @@ class AuditContext:
     # recipient of whatever the request discloses (issue 12).
     recipient: str = ""
     api_client: str = ""
+    # Each user's membership on a day, read once per request (access.policy.actor_for):
+    # the view, the navigation and every selector it calls ask the same question, and
+    # within one request the answer cannot change unless a membership is saved, which
+    # empties this (access.middleware). Never kept across requests (ACCESS.md).
+    memberships: dict[tuple[Any, Any], Any] = field(default_factory=dict)
 
 
 _current: contextvars.ContextVar[AuditContext | None] = contextvars.ContextVar(
@@ -31,6 +36,20 @@ _current: contextvars.ContextVar[AuditContext | None] = contextvars.ContextVar(
 
 def current() -> AuditContext:
     return _current.get() or AuditContext()
+
+
+def request_context() -> AuditContext | None:
+    """The context of the request being served, or None outside one (commands, tasks,
+    a function called directly), where nothing is remembered."""
+    ctx = _current.get()
+    return ctx if ctx is not None and ctx.in_request else None
+
+
+def forget_memberships() -> None:
+    """Drop the memberships this request has read (one was saved or deleted)."""
+    ctx = _current.get()
+    if ctx is not None:
+        ctx.memberships.clear()
 
 
 @contextmanager

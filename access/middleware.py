@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 
 from .audit import write_denial
-from .context import audit_context, client_ip
+from .context import audit_context, client_ip, forget_memberships
+from .models import Agency, Membership
 
 
 def channel_of(path: str) -> str:
@@ -18,8 +22,18 @@ def channel_of(path: str) -> str:
     return "web"
 
 
+@receiver(post_save, sender=Membership, dispatch_uid="access.forget_memberships.save")
+@receiver(post_delete, sender=Membership, dispatch_uid="access.forget_memberships.delete")
+@receiver(post_save, sender=Agency, dispatch_uid="access.forget_agencies.save")
+def _membership_changed(**kwargs: Any) -> None:
+    """A membership (or its agency) saved while a request is served: whoever acts next
+    in it is read again (access.policy.actor_for remembers memberships per request)."""
+    forget_memberships()
+
+
 class AuditContextMiddleware:
-    """Tells the audit trail where a request comes from, and writes refusals.
+    """Tells the audit trail where a request comes from, and writes refusals; holds the
+    request's context, in which each user's membership is read once (access.context).
 
     A refusal (404 for a record outside scope) is raised inside the request's
     transaction, which then rolls back; it is written here, after the view's

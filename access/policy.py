@@ -13,7 +13,8 @@ Two questions, each answered once:
 
 Deny by default: a role, record kind or field not granted here is refused.
 Facts that decide access (age, open referral, custody, membership) are read
-from the database on every call: nothing is cached across requests.
+from the database on every call (a user's membership once per request, until one
+is saved: `actor_for`): nothing is cached across requests.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from .context import request_context
 from .models import AgencyKind, Membership, Role
 
 if TYPE_CHECKING:
@@ -312,16 +314,24 @@ class Actor:
 
 
 def actor_for(user: AbstractBaseUser | AnonymousUser | None, as_of: dt.date | None = None) -> Actor:
-    """The actor for a user today: their one active membership, read fresh from the database."""
+    """The actor for a user today: their one active membership, read fresh from the
+    database once per request (`access.context.request_context`: the view, the
+    navigation and the selectors of one page all ask), and on every call outside one."""
     as_of = as_of or timezone.localdate()
     if user is None or not user.is_authenticated or not user.is_active:
         return Actor(user=None, membership=None, as_of=as_of)
+    ctx = request_context()
+    key = (user.pk, as_of)
+    if ctx is not None and key in ctx.memberships:
+        return Actor(user=user, membership=ctx.memberships[key], as_of=as_of)
     membership = (
         Membership.objects.active_on(as_of)
         .filter(user_id=user.pk, agency__active=True)
         .select_related("agency")
         .first()
     )
+    if ctx is not None:
+        ctx.memberships[key] = membership
     return Actor(user=user, membership=membership, as_of=as_of)
 
 
@@ -375,53 +385,66 @@ def _none(prefix: str) -> Q:
     return Q(**{f"{prefix}pk__in": []})
 
 
-def people_q(actor: Actor, *, write: bool = False, prefix: str = "") -> Q:
-    """The people this actor may see (or, with write=True, change), as a filter.
-
-    `prefix` applies the filter through a relation, e.g. "offender__" on Contact.
-    """
-    from offenders.models import CustodyEpisode, ProgrammeEpisode, ProgrammeKind, years_before
+def _admitted_ids(actor: Actor, *, write: bool) -> list[Any]:
+    """The offender ids each rule of the actor's scope admits, one `values()` queryset a
+    rule (empty for a scope that admits nobody; not called for everyone)."""
+    from offenders.models import (
+        CustodyEpisode,
+        Offender,
+        ProgrammeEpisode,
+        ProgrammeKind,
+        years_before,
+    )
     from pathways.models import Referral
 
     from .models import OffenderUserObjectPermission
 
     as_of = actor.as_of
-    ref = OuterRef(f"{prefix}pk")
     scope = actor.scope
-
-    if scope is Scope.EVERYONE:
-        return Q()
+    # order_by(): a member of a UNION may not carry its model's default ordering.
+    admitted: list[Any] = []
     if scope is Scope.SCHEME:
         # Current and former PPOs and DYOs of the scheme (a stepped-down PPO on the IOM
         # tier is a former PPO; someone only ever on IOM is not in this scope).
-        rule = Q(
-            Exists(
-                ProgrammeEpisode.objects.filter(
-                    offender=ref,
-                    kind__in=[ProgrammeKind.PPO, ProgrammeKind.DYO],
-                    selected_on__lte=as_of,
-                )
+        admitted.append(
+            ProgrammeEpisode.objects.filter(
+                kind__in=[ProgrammeKind.PPO, ProgrammeKind.DYO], selected_on__lte=as_of
             )
+            .order_by()
+            .values("offender_id")
         )
     elif scope is Scope.PRISON:
         # PPOs and former PPOs with an open custody episode in this establishment,
         # or released from it in the last 3 months.
         since = months_before(as_of, PRISON_RELEASE_GRACE_MONTHS)
-        in_establishment = CustodyEpisode.objects.filter(
-            offender=ref, establishment_id=actor.agency_id, started_on__lte=as_of
-        ).filter(Q(released_on__isnull=True) | Q(released_on__gt=since))
         was_ppo = ProgrammeEpisode.objects.filter(
-            offender=ref, kind=ProgrammeKind.PPO, selected_on__lte=as_of
+            kind=ProgrammeKind.PPO, selected_on__lte=as_of
+        ).values("offender_id")
+        admitted.append(
+            CustodyEpisode.objects.filter(
+                establishment_id=actor.agency_id,
+                started_on__lte=as_of,
+                offender_id__in=was_ppo,
+            )
+            .filter(Q(released_on__isnull=True) | Q(released_on__gt=since))
+            .order_by()
+            .values("offender_id")
         )
-        rule = Q(Exists(in_establishment)) & Q(Exists(was_ppo))
     elif scope is Scope.YOUTH:
         # Under 18 today, and DYOs of any age until their exit review closes (003 §7.5).
-        open_dyo = ProgrammeEpisode.objects.filter(offender=ref, kind=ProgrammeKind.DYO).open_on(
-            as_of
+        admitted.append(
+            Offender.objects.filter(date_of_birth__gt=years_before(as_of, 18))
+            .order_by()
+            .values("pk")
         )
-        rule = Q(**{f"{prefix}date_of_birth__gt": years_before(as_of, 18)}) | Q(Exists(open_dyo))
+        admitted.append(
+            ProgrammeEpisode.objects.filter(kind=ProgrammeKind.DYO)
+            .open_on(as_of)
+            .order_by()
+            .values("offender_id")
+        )
     elif scope is Scope.REFERRED and actor.agency_id is not None:
-        referrals = Referral.objects.filter(offender=ref, agency_id=actor.agency_id)
+        referrals = Referral.objects.filter(agency_id=actor.agency_id)
         if write:
             referrals = referrals.open_on(as_of)
         else:
@@ -429,17 +452,40 @@ def people_q(actor: Actor, *, write: bool = False, prefix: str = "") -> Q:
             referrals = referrals.filter(opened_on__lte=as_of).filter(
                 Q(closed_on__isnull=True) | Q(closed_on__gt=since)
             )
-        rule = Q(Exists(referrals))
+        admitted.append(referrals.order_by().values("offender_id"))
     else:
-        return _none(prefix)
+        return []
 
-    if not write and actor.user is not None and scope is not Scope.NOBODY:
+    if not write and actor.user is not None:
         # Explicit one-off grants of a person to a user (django-guardian), read only.
-        explicit = OffenderUserObjectPermission.objects.filter(
-            content_object=ref, user=actor.user, permission__codename="view_offender"
+        admitted.append(
+            OffenderUserObjectPermission.objects.filter(
+                user=actor.user, permission__codename="view_offender"
+            )
+            .order_by()
+            .values("content_object_id")
         )
-        rule |= Q(Exists(explicit))
-    return rule
+    return admitted
+
+
+def people_q(actor: Actor, *, write: bool = False, prefix: str = "") -> Q:
+    """The people this actor may see (or, with write=True, change), as a filter.
+
+    `prefix` applies the filter through a relation, e.g. "offender__" on Contact.
+
+    One `pk IN (…)` of the ids the scope's rules admit (a UNION when more than one rule
+    does), never OR'ed correlated EXISTS: PostgreSQL cannot turn an EXISTS under an OR
+    into a join and guesses that half the people match each one (issue 15: ~75% of
+    50,000 for a key worker's 300), so it scanned everyone; an IN of a subquery becomes
+    a semi-join it estimates from the subquery's own rows.
+    """
+    if actor.scope is Scope.EVERYONE:
+        return Q()
+    admitted = _admitted_ids(actor, write=write)
+    if not admitted:
+        return _none(prefix)
+    first, *others = admitted
+    return Q(**{f"{prefix}pk__in": first.union(*others) if others else first})
 
 
 def people(actor: Actor, *, write: bool = False) -> Any:
@@ -574,6 +620,13 @@ def offending_events_q(actor: Actor, *, count_only: bool = False) -> Q:
     from offenders.models import EventKind
 
     label = "offenders.offendingevent"
+    offending = grant(actor, K.OFFENDING)
+    intelligence = grant(actor, K.INTELLIGENCE)
+    allowed = ((g.can_count if count_only else g.can_read) for g in (offending, intelligence))
+    if all(allowed) and offending.rows is intelligence.rows is Rows.ALL:
+        # Both kinds on the same terms: one scope filter, not the same one OR'ed twice
+        # (which PostgreSQL cannot turn into a join; see people_q).
+        return records_q(actor, K.OFFENDING, label, count_only=count_only)
     return (
         records_q(actor, K.OFFENDING, label, count_only=count_only)
         & ~Q(kind=EventKind.INTELLIGENCE)

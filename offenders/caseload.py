@@ -57,6 +57,7 @@ from .compliance import (
 from .models import (
     Contact,
     ContactOutcome,
+    CustodyEpisode,
     IomGrade,
     Offender,
     ProgrammeEpisode,
@@ -75,6 +76,7 @@ from .tiers import (
 )
 
 OFFENDER = "offenders.offender"
+CUSTODY = "offenders.custodyepisode"
 
 SORT_KEYS = (
     "need",
@@ -100,6 +102,11 @@ NEED_LABELS: dict[str, str] = {
     NEED_BELOW_TARGET: "Below this week's contact or drug test target",
     NEED_NO_CONTACT: f"No attended contact for {NO_CONTACT_DAYS} days or more",
 }
+# The needs read from this week's compliance, for the readers of compliance.
+COMPLIANCE_NEEDS = (NEED_BELOW_TARGET, NEED_NO_CONTACT)
+# Expected out of custody from today to this many days ahead, both included (issue 13.2).
+RELEASE_SOON_DAYS = 28
+NEED_RELEASE_SOON = "release_soon"
 DIRECTIONS = ("asc", "desc")
 
 # Domain orders for the categorical columns: community first; the most worrying grade first.
@@ -175,11 +182,13 @@ def read_caseload_query(
     worker_filter: bool,
     fields: frozenset[str],
     tiers: list[str] | None = None,
+    needs: Mapping[str, str] | None = None,
 ) -> CaseloadQuery:
     """The caseload options from a query string. Unknown values, and filters or sort keys
     on fields the viewer may not see (`fields`, from the policy), are dropped with a
     message the person can read; nothing here raises. `tiers`: the tier filters this
-    viewer is offered (offenders.tiers.tier_choices)."""
+    viewer is offered (offenders.tiers.tier_choices); `needs`: the "needs action" filters
+    it is offered (`needs_offered`; by default the compliance ones, to a reader of them)."""
     ignored: list[str] = []
     chosen: dict[str, str] = {}
     for name, allowed, what in (
@@ -207,11 +216,13 @@ def read_caseload_query(
         else:
             ignored.append(f"“{worker_text[:40]}” is not a worker, so that filter was not applied.")
 
+    if needs is None:
+        needs = needs_offered(shows_compliance, {})
     need = str(params.get("need", "") or "").strip()
-    if need and not shows_compliance:
+    if need and not needs:
         ignored.append("That filter is not available to you, so it was not applied.")
         need = ""
-    elif need and need not in NEED_LABELS:
+    elif need and need not in needs:
         ignored.append(f"“{need[:40]}” is not a need we can list, so that filter was not applied.")
         need = ""
 
@@ -254,6 +265,13 @@ class CaseloadRow:
     days_since_contact: int | None = None
     this_week: PersonWeek | None = None
     can_log_contact: bool = False
+    # Why a set-based "needs action" filter lists this row (NeedRule), shown beside it.
+    need_note: str = ""
+    # Display text worked out once per row when the row is built (issue 15: a template
+    # lookup or filter per cell of a few hundred rows was most of the page's time).
+    strand_labels: list[str] = field(default_factory=list)
+    key_worker_name: str = ""
+    date_of_birth_shown: str = ""
 
     @property
     def last_contact_shown(self) -> str:
@@ -293,6 +311,9 @@ class Caseload:
     # The policy's field sets for this viewer: every column, filter and sort key follows them.
     fields: frozenset[str] = frozenset()
     custody_fields: frozenset[str] = frozenset()
+    # The "needs action" filters this reader may use, and their set-based rules.
+    needs: dict[str, str] = field(default_factory=dict)
+    need_rules: dict[str, NeedRule] = field(default_factory=dict)
 
     @property
     def shows_actions(self) -> bool:
@@ -320,11 +341,11 @@ class Caseload:
 
     @property
     def need_label(self) -> str:
-        return NEED_LABELS.get(self.query.need, "")
+        return self.needs.get(self.query.need, "")
 
     @property
     def need_choices(self) -> list[tuple[str, str]]:
-        return list(NEED_LABELS.items()) if self.shows_compliance else []
+        return list(self.needs.items())
 
     @property
     def by_need_href(self) -> str:
@@ -364,8 +385,18 @@ def caseload_people(actor: Actor) -> Any:
     from .selectors import offender_list
 
     qs = offender_list(user=actor)
-    # On a tier today: PPO, IOM or DYO (at most one at a time).
-    on_scheme = ProgrammeEpisode.objects.open_on(actor.as_of).values("offender_id")
+    if not holds_only_people_on_a_tier(actor):
+        return qs
+    # On a tier today: PPO, IOM or DYO (at most one at a time). Read as a list of ids
+    # first (a scheme's few hundred at most, 003 §4.3): PostgreSQL then counts exactly
+    # how few people every query of the caseload is about and reads them by index,
+    # where a subquery left it expecting to do better by reading all 50,000 (issue 15).
+    on_scheme = list(
+        ProgrammeEpisode.objects.open_on(actor.as_of)
+        .order_by()
+        .values_list("offender_id", flat=True)
+        .distinct()
+    )
     if actor.role == Role.KEY_WORKER:
         qs = qs.filter(allocated_q(actor), pk__in=on_scheme)
     elif actor.scope is Scope.EVERYONE:
@@ -379,14 +410,33 @@ def holds_only_people_on_a_tier(actor: Actor) -> bool:
 
 
 def _worker_choices(people: Any) -> list[tuple[int, str]]:
-    ids = people.values("pk")
+    """Everyone allocated to someone in `people` (as key worker or offender manager).
+
+    The ids of the allocated workers, as one UNION the users are looked up in: joining
+    users to people twice and taking DISTINCT made PostgreSQL expect ~100M rows for a
+    few hundred (and compile it with JIT on every manager's caseload, issue 15)."""
+    allocated = (
+        people.order_by()
+        .filter(key_worker_id__isnull=False)
+        .values("key_worker_id")
+        .union(
+            people.order_by()
+            .filter(offender_manager_id__isnull=False)
+            .values("offender_manager_id")
+        )
+    )
     users = (
         get_user_model()
-        .objects.filter(Q(key_worker_for__in=ids) | Q(offender_manager_for__in=ids))
-        .distinct()
+        .objects.filter(pk__in=allocated)
+        .only("pk", "username", "first_name", "last_name")
         .order_by("last_name", "first_name", "pk")
     )
     return [(u.pk, u.get_full_name() or u.get_username()) for u in users]
+
+
+def _short_date(day: dt.date | None) -> str:
+    """A day as the template filter `date:"j M Y"` shows it: 3 Jan 1990."""
+    return f"{day.day} {day:%b %Y}" if day else ""
 
 
 def _worker_name(user: Any) -> str:
@@ -446,8 +496,88 @@ def needs(row: CaseloadRow, need: str) -> bool:
     return True
 
 
-def rows_needing(rows: list[CaseloadRow], need: str) -> list[CaseloadRow]:
-    return [row for row in rows if needs(row, need)] if need else list(rows)
+@dataclass(frozen=True)
+class NeedRule:
+    """A "needs action" filter decided for the listed people at once, in a fixed number
+    of queries, rather than from a row's compliance: `people(actor, ids)` gives those of
+    `ids` who need it, each with a note saying why ("Expected release 3 July 2026"),
+    read through the policy. `offered(actor)`: whether this reader may use it at all.
+
+    A screen above offenders adds its own (ppo_case.home: arrests and charges since the
+    last conference), since offenders may not read conferences (STYLE.md rule 11)."""
+
+    label: str
+    column: str
+    offered: Callable[[Actor], bool]
+    people: Callable[[Actor, list[int]], dict[int, str]]
+
+
+def _reads_release_dates(actor: Actor) -> bool:
+    return "expected_release_on" in visible_fields(actor, RecordKind.CUSTODY)
+
+
+def releases_soon(actor: Actor, offender_ids: list[int]) -> dict[int, str]:
+    """Of `offender_ids`, those in custody today (an open episode the reader may read)
+    expected out within RELEASE_SOON_DAYS days, today and that day included, with the
+    date. One query. A partner sees the date of their people, as the policy lets them."""
+    until = actor.as_of + dt.timedelta(days=RELEASE_SOON_DAYS)
+    rows = (
+        CustodyEpisode.objects.filter(records_q(actor, RecordKind.CUSTODY, CUSTODY))
+        .filter(offender_id__in=offender_ids)
+        .open_on(actor.as_of)
+        .filter(expected_release_on__gte=actor.as_of, expected_release_on__lte=until)
+        .order_by("offender_id", "-expected_release_on")
+        .values_list("offender_id", "expected_release_on")
+    )
+    # The soonest, should two episodes be open at once (ordered so the last one wins).
+    return {pk: f"{day.day} {day:%B %Y}" for pk, day in rows if day is not None}
+
+
+NEED_RULES: dict[str, NeedRule] = {
+    NEED_RELEASE_SOON: NeedRule(
+        label=f"Due for release in the next {RELEASE_SOON_DAYS} days",
+        column="Expected release",
+        offered=_reads_release_dates,
+        people=releases_soon,
+    ),
+}
+
+
+def need_rules(actor: Actor, extra: Mapping[str, NeedRule] | None = None) -> dict[str, NeedRule]:
+    """The set-based needs this reader may use: offenders' own and the caller's `extra`."""
+    return {
+        key: rule for key, rule in {**NEED_RULES, **(extra or {})}.items() if rule.offered(actor)
+    }
+
+
+def needs_offered(shows_compliance: bool, rules: Mapping[str, NeedRule]) -> dict[str, str]:
+    """Every "needs action" filter this reader may use, and its label, in panel order."""
+    offered = {need: NEED_LABELS[need] for need in COMPLIANCE_NEEDS} if shows_compliance else {}
+    return {**offered, **{key: rule.label for key, rule in rules.items()}}
+
+
+def rows_needing(
+    rows: list[CaseloadRow],
+    need: str,
+    *,
+    actor: Actor | None = None,
+    rules: Mapping[str, NeedRule] | None = None,
+) -> list[CaseloadRow]:
+    """The rows the "needs action" filter `need` lists: the caseload filters with this
+    and the manager's home counts with it, so a count always equals its list. A rule of
+    `rules` asks the database (the rows it keeps carry its note); the compliance needs
+    read each row."""
+    if not need:
+        return list(rows)
+    rule = (rules or {}).get(need)
+    if rule is None:
+        return [row for row in rows if needs(row, need)]
+    if actor is None:
+        raise ValueError(f"the need {need!r} is read for a reader: pass actor")
+    notes = rule.people(actor, [row.offender.pk for row in rows]) if rows else {}
+    return [
+        replace(row, need_note=notes[row.offender.pk]) for row in rows if row.offender.pk in notes
+    ]
 
 
 SORTERS: dict[str, Callable[[CaseloadRow], Any]] = {
@@ -455,7 +585,7 @@ SORTERS: dict[str, Callable[[CaseloadRow], Any]] = {
     "name": _name_key,
     "status": lambda row: STATUS_ORDER.get(getattr(row.offender, "current_status", ""), 9),
     # By the strands as the column lists them; nobody on a strand comes last.
-    "strand": lambda row: ", ".join(row.offender.strand_labels) or None,
+    "strand": lambda row: ", ".join(row.strand_labels) or None,
     "grade": lambda row: GRADE_ORDER.get(row.offender.iom_grade, 9),
     "key_worker": lambda row: _worker_name(row.offender.key_worker) or None,
     "last_contact": _last_contact_key,
@@ -517,23 +647,33 @@ def _columns(caseload: Caseload) -> list[Column]:
 
 
 def caseload_page(
-    *, user: Any, as_of: dt.date | None = None, params: Mapping[str, Any] | None = None
+    *,
+    user: Any,
+    as_of: dt.date | None = None,
+    params: Mapping[str, Any] | None = None,
+    extra_needs: Mapping[str, NeedRule] | None = None,
+    audited: bool = True,
 ) -> Caseload:
     """The caseload as one page: filtered, sorted and with this week's compliance.
+    `extra_needs`: "needs action" filters a screen above offenders adds (`NeedRule`).
 
-    The rows returned are audited as one consultation (all their ids in one row).
+    The rows returned are audited as one consultation (all their ids in one row), unless
+    `audited` is False: for a caller that shows only counts of them, naming nobody.
     """
     actor = as_actor(user, as_of)
     shows_compliance = can_see_compliance(actor)
     worker_filter = actor.role == Role.PPO_MANAGER
     fields = visible_fields(actor, RecordKind.IDENTITY)
     tiers = tier_choices(actor, on_a_tier_only=holds_only_people_on_a_tier(actor))
+    rules = need_rules(actor, extra_needs)
+    offered_needs = needs_offered(shows_compliance, rules)
     query = read_caseload_query(
         params or {},
         shows_compliance=shows_compliance,
         worker_filter=worker_filter,
         fields=fields,
         tiers=[t.value for t in tiers],
+        needs=offered_needs,
     )
     people = caseload_people(actor)
     worker_choices = _worker_choices(people) if worker_filter else []
@@ -591,25 +731,35 @@ def caseload_page(
     zone = timezone.get_default_timezone()
     rows = []
     for offender in offenders:
-        row = CaseloadRow(offender=offender, can_log_contact=offender.pk in loggable)
+        key_worker = offender.key_worker
+        row = CaseloadRow(
+            offender=offender,
+            can_log_contact=offender.pk in loggable,
+            strand_labels=offender.strand_labels,
+            key_worker_name=key_worker.get_full_name() if key_worker else "",
+            date_of_birth_shown=_short_date(offender.date_of_birth),
+        )
         if table is not None:
             last = offender.last_contact_at
             if last is not None:
                 row.days_since_contact = (actor.as_of - timezone.localtime(last, zone).date()).days
             row.this_week = table.get(offender.pk, week)
         rows.append(row)
-    rows = sort_rows(rows_needing(rows, query.need), query.sort, query.direction)
+    rows = sort_rows(
+        rows_needing(rows, query.need, actor=actor, rules=rules), query.sort, query.direction
+    )
 
     # The levels the rows are measured against: the chosen tier's, or every tier's.
     shown_tiers = [query.tier] if query.tier in ON_A_TIER else list(ON_A_TIER)
-    audit.consulted(
-        actor,
-        OFFENDER,
-        [row.offender for row in rows],
-        view="caseload",
-        filters=query.filter_params(),
-        sort=f"{query.sort} {query.direction}",
-    )
+    if audited:
+        audit.consulted(
+            actor,
+            OFFENDER,
+            [row.offender for row in rows],
+            view="caseload",
+            filters=query.filter_params(),
+            sort=f"{query.sort} {query.direction}",
+        )
     caseload = Caseload(
         actor=actor,
         as_of=actor.as_of,
@@ -623,6 +773,12 @@ def caseload_page(
         tier_counts=counts,
         fields=fields,
         custody_fields=visible_fields(actor, RecordKind.CUSTODY),
+        needs=offered_needs,
+        need_rules=rules,
     )
     caseload.columns = _columns(caseload)
+    if query.need in rules:
+        # Why each row is listed, beside the name and its actions.
+        at = sum(1 for c in caseload.columns if c.key in ("name", "actions"))
+        caseload.columns.insert(at, Column("need_note", rules[query.need].column))
     return caseload

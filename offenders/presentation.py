@@ -77,24 +77,38 @@ def identity_details(offender: Offender, fields: Collection[str]) -> list[Detail
 
 @dataclass(frozen=True)
 class Flag:
-    """A tag beside the name: the text says it in words, the colour only repeats it."""
+    """A tag beside the name: the text says it in words, labelled ("IOM grade: Green",
+    issue 13.5) where the value alone would not say what it is; the colour only repeats it."""
 
     text: str
     colour: str
 
 
 STATUS_TAGS = {
-    Status.COMMUNITY: Flag("Community", "teal"),
-    Status.CUSTODY: Flag("Custody", "grey"),
-    Status.REMAND: Flag("Remand", "purple"),
+    Status.COMMUNITY: Flag("Status: Community", "teal"),
+    Status.CUSTODY: Flag("Status: Custody", "grey"),
+    Status.REMAND: Flag("Status: Remand", "purple"),
+}
+
+# offenders.tiers.Tier values; the known-offender pool ("none") is not a tag.
+TIER_TAGS = {
+    "ppo": Flag("Tier: PPO", ""),
+    "iom": Flag("Tier: IOM", "teal"),
+    "dyo": Flag("Tier: DYO", "purple"),
+    "former": Flag("Tier: former (on no tier today)", "grey"),
 }
 
 
 def flags(offender: Offender, fields: Collection[str], *, as_of: dt.date) -> list[Flag]:
+    """The person's tags, each for a field the viewer may see; the tier when the caller
+    annotated `current_tier` (offenders.tiers.with_tier)."""
     shown: list[Flag] = []
     status = getattr(offender, "current_status", None)
     if "status" in fields and status:
         shown.append(STATUS_TAGS[status])
+    tier = getattr(offender, "current_tier", None)
+    if "tier" in fields and tier in TIER_TAGS:
+        shown.append(TIER_TAGS[tier])
     if "iom_grade" in fields and offender.iom_grade:
         shown.append(GRADE_TAGS[offender.iom_grade])
     if "dip_client" in fields and offender.dip_client:
@@ -106,15 +120,15 @@ def flags(offender: Offender, fields: Collection[str], *, as_of: dt.date) -> lis
     if "date_of_birth" in fields and offender.age_on(as_of) < 18:
         shown.append(Flag("Under 18", "purple"))
     if "supervision" in fields and offender.supervision != "none":
-        shown.append(Flag(offender.get_supervision_display(), "grey"))
+        shown.append(Flag(f"Supervision: {offender.get_supervision_display()}", "grey"))
     return shown
 
 
 GRADE_TAGS = {
-    "red": Flag("Red", "red"),
-    "amber": Flag("Amber", "orange"),
-    "green": Flag("Green", "green"),
-    "blue": Flag("Blue – custody", ""),  # the default tag colour is blue
+    "red": Flag("IOM grade: Red", "red"),
+    "amber": Flag("IOM grade: Amber", "orange"),
+    "green": Flag("IOM grade: Green", "green"),
+    "blue": Flag("IOM grade: Blue – custody", ""),  # the default tag colour is blue
 }
 
 

@@ -11,7 +11,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from access import audit
 from access.errors import OutOfScope, Refused
@@ -27,7 +38,15 @@ from access.policy import (
     visible_fields,
 )
 
-from .models import Contact, CustodyEpisode, DrugTest, EventKind, Offender, OffendingEvent
+from .models import (
+    Contact,
+    ContactOutcome,
+    CustodyEpisode,
+    DrugTest,
+    EventKind,
+    Offender,
+    OffendingEvent,
+)
 from .presentation import Detail, Flag, flags, identity_details, search_q
 from .tiers import TIER_FIELD, tier_q, with_tier
 
@@ -146,6 +165,59 @@ class CustodySummary:
         return "Not known" if self.in_custody else "None recorded"
 
 
+# How many of each kind of record the profile's overview shows, newest first: contacts,
+# drug tests, custody episodes, offending incidents and alerts. The rest are on the
+# timeline, so the profile costs the same for a record of 5,000 events as of 50 (issue 15).
+PROFILE_RECENT = 10
+
+
+@dataclass
+class Incident:
+    """One offence as the record holds it: its arrest, charge and conviction (or caution,
+    breach, recall) together, each a stage.
+
+    The data model has no incident reference linking the stages: each stage is an
+    `OffendingEvent` carrying the offence day (`occurred_on`) and the day that stage was
+    recorded (`recorded_on`), as imports and the police's entries record them
+    (docs/import-formats.md; the demo's arrest, charge and conviction of one offence
+    share its day and category). So the events of one person with the same offence day
+    and offence category are one incident; an intelligence report is an item of its own.
+    """
+
+    occurred_on: dt.date
+    category: Any  # OffenceCategory | None
+    # The stages in the order they happened (by the day recorded), each an event.
+    stages: list[OffendingEvent] = field(default_factory=list)
+
+    @property
+    def is_intelligence(self) -> bool:
+        return self.stages[0].kind == EventKind.INTELLIGENCE
+
+    @property
+    def title(self) -> str:
+        if self.is_intelligence:
+            return "Intelligence report"
+        return self.category.name if self.category is not None else "Offence not categorised"
+
+    @property
+    def latest_stage(self) -> OffendingEvent:
+        return self.stages[-1]
+
+
+@dataclass
+class Overview:
+    """The top of the profile (issue 13.5): who works with the person, how this week is
+    going and what the reader should know, each only where the policy lets them see it."""
+
+    key_worker: str | None = None  # None: not shown to this reader
+    this_week: Any = None  # offenders.compliance.PersonWeek, for readers of compliance
+    week: Any = None  # offenders.compliance.Week
+    last_contact: Contact | None = None
+    reads_contacts: bool = False
+    # The reader's own alerts about this person (offenders.custody_release), unread first.
+    alerts: list[Any] = field(default_factory=list)
+
+
 @dataclass
 class Profile:
     offender: Offender
@@ -153,16 +225,24 @@ class Profile:
     custody_fields: frozenset[str]
     details: list[Detail] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
-    events: list[OffendingEvent] = field(default_factory=list)
+    overview: Overview = field(default_factory=Overview)
+    # The PROFILE_RECENT most recent incidents, newest first; whether there are more.
+    incidents: list[Incident] = field(default_factory=list)
+    more_incidents: bool = False
     counts_only: dict[str, int] = field(default_factory=dict)
-    # Whole custody episodes, for those who may see them; otherwise the summary.
+    # Whole custody episodes (the most recent), for those who may see them; otherwise the
+    # summary.
     custody: list[CustodyEpisode] = field(default_factory=list)
+    more_custody: bool = False
     custody_summary: CustodySummary | None = None
     contacts: list[Contact] = field(default_factory=list)
+    more_contacts: bool = False
     drug_tests: list[DrugTest] | None = None
+    more_drug_tests: bool = False
     # The contact level today and its history (offenders.contact_levels), for its readers.
     contact_level: Any = None
     shows: dict[str, bool] = field(default_factory=dict)
+    recent: int = PROFILE_RECENT
 
     @property
     def open_custody(self) -> CustodyEpisode | None:
@@ -223,11 +303,109 @@ def offending_counts_only(actor: Any, offender: Offender) -> dict[str, int]:
     return {label: rows[str(kind)] for kind, label in wanted.items()}
 
 
+def _newest(rows: Any, n: int) -> tuple[list[Any], bool]:
+    """The first `n` rows of a (newest-first) queryset, and whether there are more: one
+    query with LIMIT n + 1, whatever the length of the record."""
+    found = list(rows[: n + 1])
+    return found[:n], len(found) > n
+
+
+def recent_incidents(
+    actor: Any, offender: Offender, n: int = PROFILE_RECENT
+) -> tuple[list[Incident], bool]:
+    """The person's `n` most recent incidents (`Incident`) the reader may read, newest
+    offence first, each with all its readable stages; and whether there are more. Two
+    queries with LIMITs, so a record of 5,000 events costs what one of 50 does."""
+    readable = OffendingEvent.objects.filter(offender=offender).filter(offending_events_q(actor))
+    # An intelligence report is its own item: keyed by its record number, the rest by 0.
+    alone = Case(
+        When(kind=EventKind.INTELLIGENCE, then=F("pk")),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    keys = list(
+        readable.annotate(alone=alone)
+        .order_by(
+            F("occurred_on").desc(), F("category_id").desc(nulls_last=True), F("alone").desc()
+        )
+        .values_list("occurred_on", "category_id", "alone")
+        .distinct()[: n + 1]
+    )
+    more, keys = len(keys) > n, keys[:n]
+    if not keys:
+        return [], False
+    wanted = Q()
+    for day, category_id, pk in keys:
+        if pk:
+            wanted |= Q(pk=pk)
+        else:
+            wanted |= Q(occurred_on=day, category_id=category_id) & ~Q(kind=EventKind.INTELLIGENCE)
+    incidents: dict[tuple[Any, ...], Incident] = {}
+    for day, category_id, pk in keys:
+        incidents[(day, category_id, pk)] = Incident(occurred_on=day, category=None)
+    for event in (
+        readable.filter(wanted)
+        .select_related("category", "source_agency")
+        .order_by("recorded_on", "pk")
+    ):
+        pk = event.pk if event.kind == EventKind.INTELLIGENCE else 0
+        incident = incidents[(event.occurred_on, event.category_id, pk)]
+        incident.category = event.category
+        incident.stages.append(event)
+    return [i for i in incidents.values() if i.stages], more
+
+
+def _overview(actor: Any, offender: Offender, profile: Profile) -> Overview:
+    """The overview's facts, each through the policy; a fixed number of queries."""
+    from .compliance import can_see_compliance, week_containing, weekly_compliance
+    from .premium_models import Alert
+
+    overview = Overview()
+    if "key_worker" in profile.identity_fields:
+        overview.key_worker = next(d.text for d in profile.details if d.field == "key_worker")
+    if can_see_compliance(actor):
+        overview.week = week_containing(actor.as_of)
+        table = weekly_compliance(user=actor, as_of=actor.as_of, offender_ids=[offender.pk])
+        overview.this_week = table.get(offender.pk, overview.week)
+    if grant(actor, RecordKind.CONTACTS).can_read:
+        overview.reads_contacts = True
+        overview.last_contact = (
+            Contact.objects.filter(offender=offender, outcome=ContactOutcome.ATTENDED)
+            .filter(records_q(actor, RecordKind.CONTACTS, "offenders.contact"))
+            .select_related("worker", "agency")
+            .order_by("-occurred_at", "-pk")
+            .first()
+        )
+    if actor.user is not None:
+        overview.alerts = list(
+            Alert.objects.filter(recipient=actor.user, offender=offender).order_by(
+                F("read_at").desc(nulls_first=True), "-created_at", "-pk"
+            )[:PROFILE_RECENT]
+        )
+        if overview.alerts:
+            audit.consulted(actor, "offenders.alert", overview.alerts, view="profile")
+    return overview
+
+
+def _tier_today(offender: Offender, as_of: dt.date) -> str:
+    return str(
+        with_tier(Offender.objects.filter(pk=offender.pk), as_of)
+        .values_list("current_tier", flat=True)
+        .first()
+        or ""
+    )
+
+
 def offender_profile(*, user: Any, pk: Any, as_of: dt.date | None = None) -> Profile:
-    """A person's record as this user may see it; the view is audited with what was shown."""
+    """A person's record as this user may see it, overview first (issue 13.5): the most
+    recent PROFILE_RECENT of each kind of record, the rest on the timeline, in a number of
+    queries that does not depend on the length of the record (issue 15). The view is
+    audited with what was shown."""
     actor = as_actor(user, as_of)
     offender = offender_get(user=actor, pk=pk)
     identity = visible_fields(actor, RecordKind.IDENTITY)
+    if TIER_FIELD in identity:
+        offender.current_tier = _tier_today(offender, actor.as_of)  # type: ignore[attr-defined]
     profile = Profile(
         offender=offender,
         identity_fields=identity,
@@ -236,40 +414,44 @@ def offender_profile(*, user: Any, pk: Any, as_of: dt.date | None = None) -> Pro
         flags=flags(offender, identity, as_of=actor.as_of),
     )
     shown: list[str] = [RecordKind.IDENTITY]
-    events = OffendingEvent.objects.filter(offender=offender).select_related(
-        "category", "source_agency"
-    )
     if (
         grant(actor, RecordKind.OFFENDING).can_read
         or grant(actor, RecordKind.INTELLIGENCE).can_read
     ):
-        profile.events = list(events.filter(offending_events_q(actor)))
+        profile.incidents, profile.more_incidents = recent_incidents(actor, offender)
         shown.append("events")
     profile.counts_only = offending_counts_only(actor, offender)
     if profile.custody_fields >= CUSTODY_HISTORY_FIELDS:
-        profile.custody = list(
+        profile.custody, profile.more_custody = _newest(
             CustodyEpisode.objects.filter(offender=offender)
             .filter(records_q(actor, RecordKind.CUSTODY, "offenders.custodyepisode"))
             .select_related("establishment")
+            .order_by("-started_on", "-pk"),
+            PROFILE_RECENT,
         )
         shown.append(RecordKind.CUSTODY)
     elif profile.custody_fields:
         profile.custody_summary = custody_summary(actor, offender, fields=profile.custody_fields)
         shown.append("custody_summary")
     if grant(actor, RecordKind.CONTACTS).can_read:
-        profile.contacts = list(
+        profile.contacts, profile.more_contacts = _newest(
             Contact.objects.filter(offender=offender)
             .filter(records_q(actor, RecordKind.CONTACTS, "offenders.contact"))
-            .select_related("worker", "agency")[:50]
+            .select_related("worker", "agency")
+            .order_by("-occurred_at", "-pk"),
+            PROFILE_RECENT,
         )
         shown.append(RecordKind.CONTACTS)
     if grant(actor, RecordKind.DRUG_TESTS).can_read:
-        profile.drug_tests = list(
+        profile.drug_tests, profile.more_drug_tests = _newest(
             DrugTest.objects.filter(offender=offender)
             .filter(records_q(actor, RecordKind.DRUG_TESTS, "offenders.drugtest"))
-            .select_related("agency")[:50]
+            .select_related("agency")
+            .order_by("-tested_at", "-pk"),
+            PROFILE_RECENT,
         )
         shown.append(RecordKind.DRUG_TESTS)
+    profile.overview = _overview(actor, offender, profile)
     from .contact_levels import person_level  # it reads people through this module
 
     profile.contact_level = person_level(actor, offender)

@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import models
-from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
 
 from access.policy import Actor, RecordKind, Scope, visible_fields
 
@@ -52,19 +52,26 @@ SCOPE_TIERS: dict[Scope, tuple[Tier, ...]] = {
 }
 
 
-def _open(as_of: dt.date) -> Any:
-    return ProgrammeEpisode.objects.filter(offender=OuterRef("pk")).open_on(as_of)
+def _ids(episodes: Any) -> Any:
+    return episodes.order_by().values("offender_id")
 
 
 def tier_q(tier: str, as_of: dt.date) -> Q:
-    """People (an `Offender` queryset) on `tier` on `as_of`."""
+    """People (an `Offender` queryset) on `tier` on `as_of`.
+
+    As `pk IN` the ids of the matching programme episodes, not correlated EXISTS: as a
+    filter PostgreSQL turns that into a semi-join it estimates from the episodes; in a
+    count or a column (`tier_counts`, `with_tier`) it hashes the few hundred episode ids
+    once instead of probing them once a person (issue 15: 50,000 people, 5 probes each).
+    """
+    opened = ProgrammeEpisode.objects.open_on(as_of)
     if tier in ON_A_TIER:
-        return Q(Exists(_open(as_of).filter(kind=tier)))
-    ever = ProgrammeEpisode.objects.filter(offender=OuterRef("pk"), selected_on__lte=as_of)
+        return Q(pk__in=_ids(opened.filter(kind=tier)))
+    ever = _ids(ProgrammeEpisode.objects.filter(selected_on__lte=as_of))
     if tier == Tier.FORMER:
-        return Q(Exists(ever)) & ~Q(Exists(_open(as_of)))
+        return Q(pk__in=ever) & ~Q(pk__in=_ids(opened))
     if tier == Tier.NONE:
-        return ~Q(Exists(ever))
+        return ~Q(pk__in=ever)
     raise ValueError(f"not a tier: {tier!r}")
 
 

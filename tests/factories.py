@@ -117,7 +117,7 @@ class OffenderFactory(factory.django.DjangoModelFactory):
         """OffenderFactory(strands=[Strand.CATCH_CONVICT, ...]): the person's set of strands."""
         if create and extracted:
             for strand in extracted:  # type: ignore[attr-defined]
-                OffenderStrand.objects.create(offender=self, strand=strand)
+                OffenderStrand.objects.create(offender=self, strand=strand)  # type: ignore[misc]
 
 
 class ProgrammeEpisodeFactory(factory.django.DjangoModelFactory):
@@ -238,11 +238,13 @@ def ensure_reference_data() -> None:
             "bank_holidays",
         ),
     ]
+    missing = [row for row in loaders if not row[0]._default_manager.exists()]
+    if not missing:
+        return
     loader = MigrationLoader(connection)
-    for model, module, function in loaders:
-        if not model._default_manager.exists():
-            # The models as the migration saw them (the real ones' save() guards refuse
-            # to add criteria to an adopted matrix, as they should for users).
-            app_label, _, name = module.partition(".migrations.")
-            state_apps = loader.project_state((app_label, name)).apps
-            getattr(import_module(module), function)(state_apps, None)
+    for _, module, function in missing:
+        # The models as the migration saw them (the real ones' save() guards refuse to
+        # add criteria to an adopted matrix, as they should for users).
+        app_label, _, name = module.partition(".migrations.")
+        state_apps = loader.project_state((app_label, name)).apps
+        getattr(import_module(module), function)(state_apps, None)

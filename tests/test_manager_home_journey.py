@@ -19,7 +19,9 @@ from offenders.models import ProgrammeKind, Supervision
 from tests.factories import (
     ContactFactory,
     CustodyEpisodeFactory,
+    OffenceCategoryFactory,
     OffenderFactory,
+    OffendingEventFactory,
     ProgrammeEpisodeFactory,
     staff,
 )
@@ -58,10 +60,17 @@ def test_manager_counts_match_their_lists_and_the_most_behind_comes_first(
     person(kw, "Aardvark")  # never contacted: the most behind
     stale = person(kw, "Bramble")
     ContactFactory(offender=stale, worker=kw, occurred_at=now - dt.timedelta(days=20))
+    # Arrested last week, never conferenced since selection: new offending since then.
+    OffenceCategoryFactory()
+    OffendingEventFactory(offender=stale, occurred_on=timezone.localdate() - dt.timedelta(days=7))
     older = person(kw, "Cobble")
     ContactFactory(offender=older, worker=kw, occurred_at=now - dt.timedelta(days=40))
     inside = person(kw, "Dimble")
-    CustodyEpisodeFactory(offender=inside, started_on=timezone.localdate() - dt.timedelta(days=90))
+    CustodyEpisodeFactory(
+        offender=inside,
+        started_on=timezone.localdate() - dt.timedelta(days=90),
+        expected_release_on=timezone.localdate() + dt.timedelta(days=10),
+    )
     person(kw, "Eddery", kind=ProgrammeKind.IOM)  # on a tier, not a PPO
     OffenderFactory(last_name="Poolside")  # not on the scheme
 
@@ -91,12 +100,13 @@ def test_manager_counts_match_their_lists_and_the_most_behind_comes_first(
         link = headline.nth(i)
         text = link.inner_text()
         links.append((text, int(text.split()[0]), link.get_attribute("href") or ""))
-    assert len(links) == 2 + 4, links
+    assert len(links) == 4 + 4, links
     counts = {text: count for text, count, _ in links}
     # Built above: below target and without a contact for 14 days, the 3 PPOs and the
-    # IOM in the community (Dimble, in custody, has no contact target); 4 PPOs, 3 of
-    # them in the community, 1 in custody, none on remand.
-    assert sorted(counts.values()) == [0, 1, 3, 4, 4, 4], counts
+    # IOM in the community (Dimble, in custody, has no contact target); Dimble due out
+    # within 28 days; Bramble arrested since selection; 4 PPOs, 3 of them in the
+    # community, 1 in custody, none on remand.
+    assert sorted(counts.values()) == [0, 1, 1, 1, 3, 4, 4, 4], counts
 
     for text, count, href in links:
         for width in WIDTHS:

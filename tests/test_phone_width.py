@@ -4,10 +4,11 @@ nothing, for every role of the demo scheme, at 1280px (a desktop) and 390px (a p
 
 The data is the demo seed itself (`demo.seed_demo`, as `make run` shows it), seeded once;
 each role's login then opens the sign-in page's successors as a person on a phone would:
-home, every item of the service navigation, a person's profile (once with its "More
-actions" menu open), the person's timeline, and the contact form submitted untouched (a
-form with errors) where the role may log a contact. The compliance page is one of the
-navigation items of the roles that have it.
+home, the caseload filtered (each "needs action" filter the role is offered, the manager's
+home panels among them, and a status filter), every item of the service navigation, a
+person's profile (once with its "More actions" menu open), the person's timeline, and the
+contact form submitted untouched (a form with errors) where the role may log a contact.
+The compliance page is one of the navigation items of the roles that have it.
 
 One seed for both widths: the seed is most of the run time, and a test on
 `transactional_db` is flushed after it, so the widths are a loop inside the one test (each
@@ -137,6 +138,24 @@ def nav_links(page: Any) -> list[tuple[str, str]]:
     )
 
 
+def filtered_caseloads(page: Any) -> list[str]:
+    """The home page's caseload filtered: every "needs action" panel's list where the role
+    has the panels (the manager), otherwise its first "needs action" filter, or else its
+    first status filter. One or two states for most roles, to keep the run short."""
+    panels = page.eval_on_selector_all(
+        "[data-testid=needs-action] a[href]", "els => els.map(e => e.getAttribute('href'))"
+    )
+    if panels:
+        return panels
+    needs = page.eval_on_selector_all(
+        "#filter-need option[value]:not([value=''])", "els => els.map(e => e.value)"
+    )
+    statuses = page.eval_on_selector_all(
+        "#filter-status option[value]:not([value=''])", "els => els.map(e => e.value)"
+    )
+    return [f"?need={need}" for need in needs[:1]] or [f"?status={s}" for s in statuses[:1]]
+
+
 def first_person(page: Any) -> str | None:
     hrefs = page.eval_on_selector_all(
         "main a[href^='/people/']", "els => els.map(e => e.getAttribute('href'))"
@@ -178,6 +197,7 @@ def test_every_roles_main_pages_fit_a_phone_and_pass_axe(
         assert any("More actions open" in s for s in at_width), f"{width}: no More actions menu"
         assert any("contact form with errors" in s for s in at_width), f"{width}: no form"
         assert any("/compliance/" in s for s in at_width), f"{width}: no compliance page"
+        assert any("caseload filtered (?need=" in s for s in at_width), f"{width}: no filter"
     assert not failures, "\n\n".join(failures)
     # A refused script or style (the CSP) or a failed module is a console error.
     assert not problems, "\n".join(problems)
@@ -204,6 +224,9 @@ def every_role(
         expect(page.get_by_test_id("signed-in-user")).to_be_visible()
         expect(page.get_by_test_id("security-marking")).to_contain_text("OFFICIAL-SENSITIVE")
         check(f"{username}: home")
+        for query in filtered_caseloads(page):
+            page.goto(f"{base}/{query}")
+            check(f"{username}: caseload filtered ({query})")
 
         links = nav_links(page)
         assert links, f"{username} has no navigation"
