@@ -38,7 +38,12 @@ def _used_the_database(item: pytest.Item) -> bool:
     cls = getattr(item, "cls", None)
     if cls is not None and issubclass(cls, SimpleTestCase):
         return bool(getattr(cls, "databases", None))
-    return "django_db_setup" in getattr(item, "fixturenames", ())
+    # The marker's tests get the database from pytest-django's autouse fixture, which asks
+    # for it at run time, so it is not among their fixture names.
+    if item.get_closest_marker("django_db") is not None:
+        return True
+    names = getattr(item, "fixturenames", ())
+    return any(name in names for name in ("django_db_setup", "db", "transactional_db"))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -53,7 +58,9 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):  #
     flush keeps it right whatever emptied them. The rows are committed, as after `migrate`.
     """
     yield
-    if not _used_the_database(item):
+    # After the last test pytest-django has destroyed the test database and pointed the
+    # connection back at the configured one, which must never be written to.
+    if nextitem is None or not _used_the_database(item):
         return
     from pytest_django.plugin import blocking_manager_key
 
