@@ -68,3 +68,26 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):  #
 
     with item.config.stash[blocking_manager_key].unblock():
         ensure_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _reference_rows_present(request: pytest.FixtureRequest) -> None:
+    """Each database test starts with the data migrations' reference rows, whatever ran
+    before it in this process (the teardown hook above puts them back as a rule; this is
+    the check that holds even where a test emptied them some other way). Runs after
+    pytest-django's own autouse fixture has opened the test's database, inside the test's
+    transaction where it has one."""
+    names = request.fixturenames
+    if request.node.get_closest_marker("django_db") is None:
+        # A test that asks for the database by fixture gets it here first, as it would
+        # anyway; tests that do not ask (Django's own test case classes included, which
+        # open it themselves) are left alone.
+        if "transactional_db" in names:
+            request.getfixturevalue("transactional_db")
+        elif "db" in names:
+            request.getfixturevalue("db")
+        else:
+            return
+    from tests.factories import ensure_reference_data
+
+    ensure_reference_data()
